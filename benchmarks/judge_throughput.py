@@ -3,16 +3,24 @@
     python benchmarks/judge_throughput.py [--n 512] [--latency 0.05] [--seq-n 64]
 
 The server runs in its own process (so its threads do not share our GIL) and
-sleeps ``latency`` seconds per request. Rows: sequential (concurrency 1, on
-``--seq-n`` judgments, wall time scaled to N and marked), then concurrency 8,
-32, 64 on N judgments, each with the cache off; then a cold + warm run with
-the persistent cache (the warm run must make 0 requests).
+sleeps ``latency`` seconds per request. Each judge is built once and warmed up
+with 4 other judgments before it is timed, as in training (one judge, called
+every step). Rows: sequential (concurrency 1, on ``--seq-n`` judgments, wall
+time scaled to N and marked), then concurrency 8, 32, 64 on N judgments, each
+with the cache off; then the bare ``openai`` SDK at concurrency 32 sending the
+same prompts with no judge around it -- ``chat.completions.create`` on the
+SDK's default transport (what hand-written code does) and the cheapest SDK
+path the judge uses (``client.post`` with a raw reply on the aiohttp
+transport): the judge cannot beat that floor, and ``judge / SDK floor``
+is the judge's own overhead; then a cold + warm run with the persistent cache
+(the warm run must make 0 requests); then a row at a realistic latency.
 ``ideal = N * latency / concurrency``; ``ratio = ideal / wall`` (1.0 = no overhead).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import subprocess
 import sys
@@ -23,6 +31,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import openai  # noqa: E402
+
+from evals.judges import prompts  # noqa: E402
 from evals.judges.base import JudgeRequest  # noqa: E402
 from evals.judges.openai_judge import OpenAIJudge  # noqa: E402
 from harness.rubric import Criterion, Rubric  # noqa: E402
@@ -55,7 +66,7 @@ def start_server(latency: float, tmp: str) -> tuple[subprocess.Popen, str]:
     raise RuntimeError("test server did not start")
 
 
-def make_requests(n: int) -> list[JudgeRequest]:
+def make_requests(n: int, tag: str = "answer") -> list[JudgeRequest]:
     rubric = Rubric(
         criteria=(
             Criterion(text="Names Paris", kind="hard_rule", check={"type": "contains", "value": "Paris"}),
@@ -65,7 +76,7 @@ def make_requests(n: int) -> list[JudgeRequest]:
         )
     )
     return [
-        JudgeRequest("What is the capital of France?", rubric, f"Paris is the capital (answer {i}).")
+        JudgeRequest("What is the capital of France?", rubric, f"Paris is the capital ({tag} {i}).")
         for i in range(n)
     ]
 
@@ -80,11 +91,41 @@ def run(url: str, reqs: list[JudgeRequest], concurrency: int, mode: str, cache_p
         cache=cache_path is not None,
         cache_path=cache_path,
     )
-    t, cpu = time.perf_counter(), time.process_time()
-    out = j.judge(reqs)
-    wall, cpu = time.perf_counter() - t, time.process_time() - cpu
+    with j:
+        j.judge(make_requests(4, "warm-up"))  # client, connections (training reuses one judge)
+        j.counters.clear()
+        t, cpu = time.perf_counter(), time.process_time()
+        out = j.judge(reqs)
+        wall, cpu = time.perf_counter() - t, time.process_time() - cpu
     bad = sum(o.scores[0] is None for o in out)
     return wall, int(j.counters["requests"]), bad, cpu
+
+
+def run_sdk(url: str, reqs: list[JudgeRequest], concurrency: int, how: str):
+    """The same rubric prompts through the bare SDK (no judge): ``create`` (httpx) or ``post`` (aiohttp)."""
+    msgs = [prompts.rubric_messages(r.question, r.rubric, r.response) for r in reqs]
+
+    async def go():
+        http = openai.DefaultAioHttpClient() if how == "post" else None
+        async with openai.AsyncOpenAI(api_key="EMPTY", base_url=url, max_retries=0, http_client=http) as c:
+            sem = asyncio.Semaphore(concurrency)
+
+            async def one(m) -> bool:
+                async with sem:
+                    if how == "post":
+                        r = await c.post(
+                            "/chat/completions", body={"model": "m", "messages": m}, cast_to=object
+                        )
+                        return bool(r["choices"][0]["message"]["content"])
+                    r = await c.chat.completions.create(model="m", messages=m)
+                    return bool(r.choices[0].message.content)
+
+            await asyncio.gather(*(one(m) for m in msgs[:4]))  # warm-up, as for the judge
+            t, cpu = time.perf_counter(), time.process_time()
+            ok = await asyncio.gather(*(one(m) for m in msgs))
+            return time.perf_counter() - t, len(msgs), len(msgs) - sum(ok), time.process_time() - cpu
+
+    return asyncio.run(go())
 
 
 def main() -> None:
@@ -112,7 +153,7 @@ def main() -> None:
                 f"server in its own process, {os.cpu_count()} CPUs"
             )
             print(
-                f"{'run':<28}{'judgments':>10}{'requests':>10}{'wall s':>9}{'ideal s':>9}{'ratio':>7}"
+                f"{'run':<32}{'judgments':>10}{'requests':>10}{'wall s':>9}{'ideal s':>9}{'ratio':>7}"
                 f"{'unscorable':>11}{'client CPU ms/req':>19}"
             )
 
@@ -122,7 +163,7 @@ def main() -> None:
                 wall, nreq, bad, cpu = res
                 ideal = m * calls * latency / conc
                 print(
-                    f"{name:<28}{m:>10}{nreq:>10}{wall * scale:>9.2f}{ideal * scale:>9.2f}"
+                    f"{name:<32}{m:>10}{nreq:>10}{wall * scale:>9.2f}{ideal * scale:>9.2f}"
                     f"{ideal / wall if wall else 0:>7.2f}{bad:>11}{1000 * cpu / max(nreq, 1):>19.2f}"
                 )
 
@@ -134,12 +175,20 @@ def main() -> None:
                 run(url, make_requests(m), 1, args.mode),
                 n / m,
             )
+            walls = {}
             for c in args.concurrency:
-                row(f"concurrency {c}", n, c, run(url, make_requests(n), c, args.mode))
+                res = run(url, make_requests(n), c, args.mode)
+                walls[c] = res[0]
+                row(f"concurrency {c}", n, c, res)
+            sdk_mode = args.mode == "rubric"  # the bare-SDK rows send rubric prompts
+            if sdk_mode:
+                row("SDK create, httpx, c=32", n, 32, run_sdk(url, make_requests(n), 32, "create"))
+                floor = run_sdk(url, make_requests(n), 32, "post")
+                row("SDK floor: post, aiohttp, c=32", n, 32, floor)
             cache = os.path.join(tmp, "judge_cache.sqlite")
             row("c=32, cache cold", n, 32, run(url, make_requests(n), 32, args.mode, cache))
             wall, nreq, bad, _ = run(url, make_requests(n), 32, args.mode, cache)
-            print(f"{'c=32, cache warm':<28}{n:>10}{nreq:>10}{wall:>9.2f}{'-':>9}{'-':>7}{bad:>11}{'-':>19}")
+            print(f"{'c=32, cache warm':<32}{n:>10}{nreq:>10}{wall:>9.2f}{'-':>9}{'-':>7}{bad:>11}{'-':>19}")
             if args.slow_latency > 0:
                 proc2, url2 = start_server(args.slow_latency, os.path.join(tmp, "slow"))
                 try:
@@ -156,6 +205,12 @@ def main() -> None:
                     proc2.wait(timeout=10)
             if m < n:
                 print(f"* measured on {m} judgments; wall and ideal scaled by {n / m:g} to {n}")
+            if sdk_mode and 32 in walls:
+                print(
+                    f"judge at c=32 reaches {floor[0] / walls[32]:.2f} of the bare SDK floor's speed "
+                    f"(the ratio the judge's own code costs); the floor itself reaches {n * lat / 32 / floor[0]:.2f} "
+                    "of ideal"
+                )
         finally:
             proc.terminate()
             proc.wait(timeout=10)

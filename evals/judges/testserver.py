@@ -21,6 +21,7 @@ probabilities from a seeded RNG when the queue is empty)::
     out_of_range   a Principle scored 11 (per_item: criteria_met = "yes"; prior: weights "x")
     float_score    a Principle scored 7.5
     string_score   a Hard Rule scored "true"
+    no_choices     HTTP 200 with a chat completion that has no choices
 
 Usage::
 
@@ -61,6 +62,7 @@ FAULT_KINDS = (
     "out_of_range",
     "float_score",
     "string_score",
+    "no_choices",
 )
 
 
@@ -302,7 +304,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, {"error": {"message": "not found", "type": "invalid_request_error"}})
             return
         fault = srv._next_fault()
-        entry: dict[str, Any] = {"fault": fault.kind if fault else None, "model": body.get("model")}
+        entry: dict[str, Any] = {
+            "fault": fault.kind if fault else None,
+            "model": body.get("model"),
+            "peer": self.client_address[1],  # the client's port: one per connection
+        }
         if srv.record:
             entry["authorization"] = self.headers.get("Authorization")
             entry["messages"] = body.get("messages")
@@ -338,6 +344,12 @@ class _Handler(BaseHTTPRequestHandler):
             content = json.dumps(content)
         entry["status"] = 200
         self._record(entry)
+        choice = {
+            "index": 0,
+            "message": {"role": "assistant", "content": content},
+            "finish_reason": "stop",
+            "logprobs": None,
+        }
         self._send(
             200,
             {
@@ -345,14 +357,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "object": "chat.completion",
                 "created": int(time.time()),
                 "model": body.get("model") or "loopback-judge",
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": {"role": "assistant", "content": content},
-                        "finish_reason": "stop",
-                        "logprobs": None,
-                    }
-                ],
+                "choices": [] if fault and fault.kind == "no_choices" else [choice],
                 "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
             },
         )

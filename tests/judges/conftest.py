@@ -59,7 +59,9 @@ def requests_(rubric: Rubric) -> list[JudgeRequest]:
 
 
 @pytest.fixture
-def make_judge(server: JudgeTestServer, tmp_path) -> Callable[..., OpenAIJudge]:
+def make_judge(server: JudgeTestServer, tmp_path) -> Iterator[Callable[..., OpenAIJudge]]:
+    made: list[OpenAIJudge] = []
+
     def make(**kw: Any) -> OpenAIJudge:
         conf: dict[str, Any] = dict(
             base_url=server.url,
@@ -72,6 +74,9 @@ def make_judge(server: JudgeTestServer, tmp_path) -> Callable[..., OpenAIJudge]:
             cache_path=str(tmp_path / "judge_cache.sqlite"),
         )
         conf.update(kw)
-        return OpenAIJudge(**conf)
+        made.append(OpenAIJudge(**conf))
+        return made[-1]
 
-    return make
+    yield make
+    for j in made:
+        j.close()

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import copy
+import multiprocessing
+import pickle
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +21,8 @@ from evals.judges.testserver import Fault, JudgeTestServer, rules_scores
 from harness.rubric import Rubric
 
 from .conftest import QUESTION
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def expected(req: JudgeRequest) -> list:
@@ -35,6 +43,14 @@ def test_rubric_mode(make_judge, server, requests_):
     assert {e["mode"] for e in server.log} == {"rubric"}
     assert server.log[0]["response_format"] == {"type": "json_object"}
     assert j.stats()["judge/latency_mean_s"] > 0
+
+
+@pytest.mark.parametrize("backend", ["aiohttp", "httpx"])
+def test_http_backends(make_judge, server, requests_, backend):
+    j = make_judge(http_backend=backend, cache=False)
+    assert [o.scores for o in j.judge(requests_)] == [expected(r) for r in requests_]
+    assert [o.scores for o in asyncio.run(j.ajudge(requests_))] == [expected(r) for r in requests_]
+    assert server.requests == 4
 
 
 def test_json_mode_off(make_judge, server, requests_):
@@ -155,6 +171,7 @@ FAULTS = {
     "out_of_range": ("invalid_replies", Fault("out_of_range")),
     "float_score": ("invalid_replies", Fault("float_score")),
     "string_score": ("invalid_replies", Fault("string_score")),
+    "no_choices": ("invalid_replies", Fault("no_choices")),
     "latency": (None, Fault("latency", seconds=0.05)),
 }
 
@@ -286,6 +303,82 @@ def test_modes_and_keys_are_checked(server, monkeypatch):
         base_url="https://judge.example.org/v1", api_key_env="FOCAL_TEST_NO_SUCH_KEY", require_api_key=False
     )
     OpenAIJudge(base_url=server.url, api_key_env="FOCAL_TEST_NO_SUCH_KEY")  # loopback: dummy key is fine
+    with pytest.raises(JudgeConfigError, match="http_backend 'requests' unknown"):
+        OpenAIJudge(base_url=server.url, http_backend="requests")
+
+
+# ----------------------------------------------------------------------------- client lifetime
+
+
+def _judge_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "openai-judge"]
+
+
+def test_sync_api_keeps_one_client_and_its_connections(make_judge, server, requests_):
+    j = make_judge(concurrency=1, cache=False)
+    for _ in range(3):  # e.g. three GRPO steps
+        assert [o.scores for o in j.judge(requests_)] == [expected(r) for r in requests_]
+    assert server.requests == 6
+    assert len({e["peer"] for e in server.log}) == 1  # one keep-alive connection, not one per call
+
+
+def test_close_stops_the_loop_and_the_judge_still_works_after(make_judge, server, requests_):
+    before = len(_judge_threads())
+    j = make_judge(cache=False)
+    j.judge(requests_)
+    assert len(_judge_threads()) == before + 1
+    j.close()
+    assert len(_judge_threads()) == before
+    assert [o.scores for o in j.judge(requests_)] == [expected(r) for r in requests_]  # restarts
+    with j:
+        pass
+    assert len(_judge_threads()) == before
+
+
+def test_copies_get_their_own_loop(make_judge, server, requests_):
+    j = make_judge(cache=False)
+    j.judge(requests_)
+    for twin in (copy.deepcopy(j), pickle.loads(pickle.dumps(j))):
+        assert [o.scores for o in twin.judge(requests_)] == [expected(r) for r in requests_]
+        twin.close()
+    assert server.requests == 6
+
+
+def test_forked_child_starts_its_own_loop(make_judge, server, requests_):
+    j = make_judge(cache=False)
+    j.judge(requests_)  # the parent's loop thread is running (and does not survive a fork)
+    ctx = multiprocessing.get_context("fork")
+    q = ctx.Queue()
+    p = ctx.Process(target=lambda: q.put([o.scores for o in j.judge(requests_)]))
+    p.start()
+    got = q.get(timeout=60)
+    p.join(timeout=60)
+    assert p.exitcode == 0 and got == [expected(r) for r in requests_]
+    assert server.requests == 4
+
+
+def test_exit_without_close_leaves_nothing_open(server):
+    """A script that never closes its judge exits at once, with no unclosed client/socket warnings."""
+    code = f"""
+from evals.judges.base import JudgeRequest
+from evals.judges.openai_judge import OpenAIJudge
+from harness.rubric import Criterion, Rubric
+rubric = Rubric(criteria=(Criterion(text="Names Paris", kind="hard_rule", check={{"type": "contains", "value": "Paris"}}),))
+j = OpenAIJudge(base_url={server.url!r}, model="m", mode="rubric", cache=False)
+print(j.judge([JudgeRequest("Capital of France?", rubric, "Paris.")])[0].scores)
+"""
+    r = subprocess.run(
+        [sys.executable, "-X", "dev", "-W", "error::ResourceWarning", "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[True]"
+    assert "Unclosed" not in r.stderr and "ResourceWarning" not in r.stderr and "Traceback" not in r.stderr, (
+        r.stderr
+    )
 
 
 def test_empty_batch(make_judge, server):

@@ -11,6 +11,7 @@ from evals.judges.openai_judge import (
     InvalidReply,
     combine_swapped,
     parse_json_object,
+    reply_content,
     validate_pairwise_reply,
     validate_per_item_reply,
     validate_prior_reply,
@@ -100,6 +101,22 @@ def test_parse_json_object():
     for bad in ["", None, "[1, 2]", '{"scores": [true', 'Sure! {"scores": []}']:
         with pytest.raises(InvalidReply):
             parse_json_object(bad)
+
+
+def test_reply_content_checks_the_completion_shape():
+    ok = {"choices": [{"index": 0, "message": {"role": "assistant", "content": '{"scores": []}'}}]}
+    assert reply_content(ok) == '{"scores": []}'
+    assert reply_content({"choices": [{"message": {"content": None}}]}) is None  # then "empty reply"
+    for bad in [
+        {"choices": []},
+        {"object": "error"},
+        {"choices": [{"text": "legacy completion"}]},
+        {"choices": [{"message": {"content": ["parts"]}}]},
+        "<html>gateway error</html>",
+        None,
+    ]:
+        with pytest.raises(InvalidReply):
+            reply_content(bad)
 
 
 def test_reply_validators():
