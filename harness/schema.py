@@ -12,6 +12,7 @@ import importlib
 import pkgutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -63,8 +64,29 @@ class DataConf:
     heldout_fraction: float = 0.0
 
 
+class LossType(StrEnum):
+    """TRL GRPO loss aggregations (``GRPOConfig.loss_type``); an enum so a typo fails at compose."""
+
+    grpo = "grpo"
+    dr_grpo = "dr_grpo"
+    dapo = "dapo"
+    bnpo = "bnpo"
+    cispo = "cispo"
+    sapo = "sapo"
+
+
+class ScaleRewards(StrEnum):
+    """TRL advantage scaling (``GRPOConfig.scale_rewards``): by group std, batch std, or none (Dr. GRPO)."""
+
+    group = "group"
+    batch = "batch"
+    none = "none"
+
+
 @dataclass
 class TrainConf:
+    """GRPO settings; every field is passed to TRL's ``GRPOConfig`` under the same name."""
+
     max_steps: int = 8
     learning_rate: float = 1e-4
     per_device_train_batch_size: int = 8
@@ -79,6 +101,13 @@ class TrainConf:
     bf16: bool = False
     use_cpu: bool = True
     log_completions: bool = False
+    loss_type: LossType = LossType.dapo  # TRL's default
+    scale_rewards: ScaleRewards = ScaleRewards.group
+    epsilon: float = 0.2  # PPO clip (lower)
+    epsilon_high: float | None = None  # DAPO clip-higher; None = epsilon
+    num_iterations: int = 1  # PPO epochs per generation batch
+    top_p: float = 1.0
+    mask_truncated_completions: bool = False  # DAPO: no loss on completions cut at max_completion_length
 
 
 @dataclass

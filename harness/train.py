@@ -11,7 +11,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from evals.judges.base import Judge
 from harness.data import load_training_examples
@@ -64,12 +64,36 @@ def gpu_plan(cfg: DictConfig) -> dict[str, Any]:
     }
 
 
+def grpo_args(cfg: DictConfig, output_dir: Path, gpu: dict[str, Any], report_to: list[str]):
+    """TRL's GRPOConfig: every ``train.*`` field by name, plus what the scale and harness decide."""
+    from trl import GRPOConfig
+
+    train = OmegaConf.to_container(cfg.train, resolve=True, enum_to_str=True)
+    assert isinstance(train, dict)
+    train["bf16"] = bool(train["bf16"] or gpu["bf16"])
+    train["use_cpu"] = bool(train["use_cpu"] and not gpu["on_gpu"])
+    return GRPOConfig(
+        output_dir=str(output_dir),
+        **train,
+        use_vllm=gpu["use_vllm"],
+        deepspeed=gpu["deepspeed"],
+        activation_checkpointing=False,
+        gradient_checkpointing=False,
+        report_to=report_to,
+        seed=int(cfg.seed),
+        data_seed=int(cfg.seed),
+        dataloader_num_workers=0,
+        disable_tqdm=False,
+        save_only_model=False,
+    )
+
+
 def train_policy(
     cfg: DictConfig, policy: RunDir, judge: Judge, method: Method, report_to: list[str]
 ) -> dict[str, Any]:
     """Train one policy; returns the training summary that goes into result.json."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
-    from trl import GRPOConfig, GRPOTrainer
+    from trl import GRPOTrainer
 
     model_path = resolve_model(cfg.scale.model, cfg.cache_dir)
     tok = AutoTokenizer.from_pretrained(model_path)
@@ -79,34 +103,7 @@ def train_policy(
     for e in train_examples:
         judge.validate(e.rubric)  # a rubric the judge cannot score fails here, not mid-training
     ckpt_dir = policy.path / "checkpoints"
-    t = cfg.train
-    args = GRPOConfig(
-        output_dir=str(ckpt_dir),
-        max_steps=t.max_steps,
-        learning_rate=t.learning_rate,
-        per_device_train_batch_size=t.per_device_train_batch_size,
-        gradient_accumulation_steps=t.gradient_accumulation_steps,
-        num_generations=t.num_generations,
-        max_completion_length=t.max_completion_length,
-        temperature=t.temperature,
-        beta=t.beta,
-        logging_steps=t.logging_steps,
-        save_steps=t.save_steps,
-        save_total_limit=t.save_total_limit,
-        bf16=t.bf16 or gpu["bf16"],
-        use_cpu=t.use_cpu and not gpu["on_gpu"],
-        use_vllm=gpu["use_vllm"],
-        deepspeed=gpu["deepspeed"],
-        activation_checkpointing=False,
-        gradient_checkpointing=False,
-        log_completions=t.log_completions,
-        report_to=report_to,
-        seed=int(cfg.seed),
-        data_seed=int(cfg.seed),
-        dataloader_num_workers=0,
-        disable_tqdm=False,
-        save_only_model=False,
-    )
+    args = grpo_args(cfg, ckpt_dir, gpu, report_to)
     reward = RubricReward(judge, method)
     trainer = GRPOTrainer(
         model=model,

@@ -110,11 +110,64 @@ def test_unknown_option_lists_available_ones():
 
 @pytest.mark.parametrize(
     "override",
-    ["train.learning_rate=abc", "train.max_step=3", "scale.gpus_per_node=two", "judge.colour=1", "method.gama=2"],
+    [
+        "train.learning_rate=abc",
+        "train.max_step=3",
+        "scale.gpus_per_node=two",
+        "judge.colour=1",
+        "method.gama=2",
+        "train.loss_type=dr_grp",
+        "train.scale_rewards=std",
+    ],
 )
 def test_typed_fields_fail_at_compose(override):
     with pytest.raises((ConfigCompositionException, ValidationError, ConfigKeyError)):
         compose([override])
+
+
+def test_enum_typo_names_the_choices():
+    with pytest.raises(ConfigCompositionException) as info:
+        compose(["train.loss_type=dr_grp"])
+    cause = str(info.value.__cause__)
+    assert "dr_grp" in cause and "dr_grpo" in cause and "dapo" in cause
+
+
+def test_every_train_field_reaches_trl_under_its_name(tmp_path):
+    """No train.* knob is silently dropped: each non-default value shows up on TRL's GRPOConfig."""
+    import dataclasses
+
+    from harness.schema import TrainConf
+    from harness.train import gpu_plan, grpo_args
+
+    changed = {
+        "max_steps": 5,
+        "learning_rate": 3e-4,
+        "per_device_train_batch_size": 6,
+        "gradient_accumulation_steps": 2,
+        "num_generations": 3,
+        "max_completion_length": 17,
+        "temperature": 0.7,
+        "beta": 0.04,
+        "logging_steps": 2,
+        "save_steps": 3,
+        "save_total_limit": 1,
+        "bf16": False,
+        "use_cpu": True,
+        "log_completions": True,
+        "loss_type": "dr_grpo",
+        "scale_rewards": "none",
+        "epsilon": 0.1,
+        "epsilon_high": 0.28,
+        "num_iterations": 2,
+        "top_p": 0.9,
+        "mask_truncated_completions": True,
+    }
+    assert set(changed) == {f.name for f in dataclasses.fields(TrainConf)}  # a new field needs a line here
+    cfg, _ = compose(["~experiment", *(f"train.{k}={v}" for k, v in changed.items())])
+    args = grpo_args(cfg, tmp_path / "ckpt", gpu_plan(cfg), [])
+    got = {k: getattr(args, k) for k in changed}
+    assert got == changed
+    assert type(args.loss_type) is str and type(args.scale_rewards) is str  # plain strings for TRL
 
 
 def _cli(*args, cwd):
