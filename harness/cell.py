@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import os
+import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -23,8 +24,12 @@ from filelock import FileLock
 from hydra.utils import instantiate
 from omegaconf import DictConfig, open_dict
 
+from harness import distributed
 from harness.store import RunDir, atomic_write_json, layout, to_container
 from harness.tracking import Tracker
+
+# rank 0's train-or-skip decision for the other ranks of this job (see harness.distributed)
+_decision = distributed.Decision()
 
 
 def _tags(choices: Mapping[str, str], seed: int) -> list[str]:
@@ -40,11 +45,13 @@ def ensure_policy(cfg: DictConfig, choices: Mapping[str, str], policy: RunDir, j
         if policy.done() and not cfg.run.force:
             import json
 
+            _decision.send("skip")
             return json.loads((policy.path / "train_result.json").read_text())
         from harness.train import train_policy
 
         policy.clear_marker()
         policy.write_config(to_container(cfg))
+        _decision.send("train")  # the other ranks of a multi-process job train with this one
         method = instantiate(cfg.method)
         tracker = Tracker(
             policy, cfg.tracking, name=f"train/{policy.path.name}", config=to_container(cfg),
@@ -57,8 +64,30 @@ def ensure_policy(cfg: DictConfig, choices: Mapping[str, str], policy: RunDir, j
             atomic_write_json(policy.path / "train_result.json", summary)
         finally:
             tracker.finish()
+            distributed.teardown(wait=sys.exc_info()[0] is None)  # evaluation runs in this process alone
         policy.mark_done()
         return summary
+
+
+def train_worker(cfg: DictConfig, choices: Mapping[str, str]) -> None:
+    """Ranks > 0 of a multi-process job: train together with rank 0 when it decides to, then leave."""
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    _limit_threads(cfg)
+    if distributed.Decision.receive() != "train":
+        return
+    from harness.train import train_policy
+
+    policy = member_cells(cfg, choices)[0][2] if _is_suite(cfg) else layout(cfg, choices)[0]
+    try:
+        train_policy(cfg, policy, instantiate(cfg.judge), instantiate(cfg.method), [])
+    finally:
+        distributed.teardown(wait=sys.exc_info()[0] is None)
+
+
+def _is_suite(cfg: DictConfig) -> bool:
+    from evals.layer import is_suite
+
+    return is_suite(cfg.benchmark)
 
 
 def _wandb_dir(cfg: DictConfig) -> Path:
@@ -94,10 +123,19 @@ def run_cell(cfg: DictConfig, choices: Mapping[str, str]) -> dict[str, Any]:
     (see :func:`run_suite`) and returns ``{"suite": [...], "cells": [one result per member]}``."""
     from evals.layer import is_suite
 
+    global _decision
+    _decision = distributed.Decision()
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     _limit_threads(cfg)
-    if is_suite(cfg.benchmark):
-        return run_suite(cfg, choices)
+    try:
+        if is_suite(cfg.benchmark):
+            return run_suite(cfg, choices)
+        return _run_single(cfg, choices)
+    finally:
+        _decision.send("skip")  # a job that did not train releases the other ranks (no-op if sent)
+
+
+def _run_single(cfg: DictConfig, choices: Mapping[str, str]) -> dict[str, Any]:
     policy, cell = layout(cfg, choices)
     if cell.done() and not cfg.run.force:
         result = cell.read_result()

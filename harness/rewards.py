@@ -21,6 +21,21 @@ from methods.base import Method, build_batch
 from methods.diagnostics import rollout_weights, summarize
 
 
+def gather_rows(local: list[Any]) -> tuple[list[Any], int]:
+    """Every process's rows in rank order, and where this process's rows start.
+
+    The identity outside ``torch.distributed`` (or with one process).
+    """
+    import torch.distributed as dist
+
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+        return local, 0
+    parts: list[Any] = [None] * dist.get_world_size()
+    dist.all_gather_object(parts, local)
+    start = sum(len(p) for p in parts[: dist.get_rank()])
+    return [row for part in parts for row in part], start
+
+
 def oriented(scores: np.ndarray, rubric: Rubric) -> np.ndarray:
     """Make 1 mean good for every criterion: a pitfall (negative weight or points) is judged
     as "present", so its score is flipped; the methods then see "pitfall avoided"."""
@@ -45,28 +60,36 @@ class RubricReward:
     def score(
         self, example_id: list[str], question: list[str], rubric: list[str], texts: list[str]
     ) -> tuple[list[float | None], dict[str, float], list[str]]:
-        """Pure of TRL: returns (rewards, metrics, per-rollout weights as JSON)."""
+        """Pure of TRL: returns (rewards, metrics, per-rollout weights as JSON) for these rollouts.
+
+        Under ``torch.distributed`` each process judges its own rollouts, then the
+        normalized scores of every process are gathered and the method runs on the
+        whole global batch, identically everywhere: a GRPO group split across
+        processes stays one group, and focal's saturation state sees every rollout
+        and stays the same on every rank.
+        """
         rubrics = [self._rubric(k, r) for k, r in zip(example_id, rubric, strict=True)]
         judgments = self.judge.judge(
             [JudgeRequest(q, rb, t) for q, rb, t in zip(question, rubrics, texts, strict=True)]
         )
+        rows = [
+            (k, q, r, oriented(normalize(j.scores, rb.kinds), rb), j.unscorable, len(j.scores))
+            for k, q, r, j, rb in zip(example_id, question, rubric, judgments, rubrics, strict=True)
+        ]
+        rows, start = gather_rows(rows)
+        ids = [r[0] for r in rows]
         order: dict[str, list[int]] = {}
-        for i, key in enumerate(example_id):
+        for i, key in enumerate(ids):
             order.setdefault(key, []).append(i)
         keys = list(order)
-        groups = [
-            np.stack([oriented(normalize(judgments[i].scores, rubrics[i].kinds), rubrics[i]) for i in order[k]])
-            for k in keys
-        ]
         first = [order[k][0] for k in keys]
-        w0 = [self.method.base_weights(k, question[i], rubrics[i]) for k, i in zip(keys, first, strict=True)]
-        batch = build_batch(
-            groups, w0, [rubrics[i].kinds for i in first], keys,
-            [[c.tags for c in rubrics[i].criteria] for i in first],
-        )
+        rbs = [self._rubric(rows[i][0], rows[i][2]) for i in first]
+        groups = [np.stack([rows[i][3] for i in order[k]]) for k in keys]
+        w0 = [self.method.base_weights(k, rows[i][1], rb) for k, i, rb in zip(keys, first, rbs, strict=True)]
+        batch = build_batch(groups, w0, [rb.kinds for rb in rbs], keys, [[c.tags for c in rb.criteria] for rb in rbs])
         agg = self.method(batch)
-        rewards: list[float | None] = [None] * len(texts)
-        weights_json = [""] * len(texts)
+        rewards: list[float | None] = [None] * len(rows)
+        weights_json = [""] * len(rows)
         per_rollout = rollout_weights(batch, agg)  # group-major, trimmed to each rubric
         G = batch.shape[1]
         for b, k in enumerate(keys):
@@ -74,13 +97,13 @@ class RubricReward:
                 r = float(agg.rewards[b, g])
                 rewards[i] = None if math.isnan(r) else r
                 weights_json[i] = json.dumps([round(float(x), 4) for x in per_rollout[b * G + g]])
-        n_scores = sum(len(j.scores) for j in judgments)
         metrics = summarize(batch, agg)
-        metrics["judge/unscorable_fraction"] = sum(j.unscorable for j in judgments) / max(1, n_scores)
+        metrics["judge/unscorable_fraction"] = sum(r[4] for r in rows) / max(1, sum(r[5] for r in rows))
         metrics["reward/unscorable_rollouts"] = float(sum(r is None for r in rewards))
         metrics.update(self.judge.stats())
         self.last_metrics = metrics
-        return rewards, metrics, weights_json
+        mine = slice(start, start + len(texts))
+        return rewards[mine], metrics, weights_json[mine]
 
     def __call__(
         self,

@@ -43,7 +43,8 @@ class ScaleConf:
     model: str = MISSING  # hub id, local path, or "tiny" (built locally by harness.tiny)
     dtype: str = "float32"
     gpus_per_node: int = 0
-    cpus_per_task: int = 2
+    processes_per_node: int = 1  # training processes (tasks) per node: one per GPU on multi-GPU scales
+    cpus_per_task: int = 2  # per process
     mem_gb: int = 8
     timeout_min: int = 60
     nodes: int = 1

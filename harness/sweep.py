@@ -29,11 +29,15 @@ def compose(overrides: Sequence[str] = ()) -> tuple[DictConfig, dict[str, str]]:
 
 @hydra.main(version_base=None, config_path="../conf", config_name="config")
 def main(cfg: DictConfig) -> dict:
-    from harness import preemption
-    from harness.cell import run_cell, summary_table
+    from harness import distributed, preemption
+    from harness.cell import run_cell, summary_table, train_worker
 
     choices = {k: str(v) for k, v in HydraConfig.get().runtime.choices.items() if not k.startswith("hydra")}
     preemption.watch()
+    world = distributed.setup(int(cfg.scale.processes_per_node))
+    if not world.main:  # ranks > 0 of a multi-process job only train, with rank 0
+        train_worker(cfg, choices)
+        return {}
     try:
         result = run_cell(cfg, choices)
     except Exception:

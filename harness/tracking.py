@@ -108,6 +108,8 @@ class JsonlMirror(TrainerCallback):
     def on_train_begin(self, args, state, control, **kwargs):
         from harness.store import atomic_write_text, read_jsonl
 
+        if not state.is_world_process_zero:
+            return
         rows = read_jsonl(self.run_dir.metrics)
         keep = [r for r in rows if r.get("phase") != "train" or (r.get("step") or 0) <= state.global_step]
         if len(keep) != len(rows):

@@ -116,11 +116,14 @@ def train_policy(
     resume = last_checkpoint(ckpt_dir)
     out = trainer.train(resume_from_checkpoint=resume)
     final = policy.path / "model"
-    trainer.save_model(str(final))
+    trainer.save_model(str(final))  # every rank: ZeRO-3 gathers the shards
+    if not trainer.is_world_process_zero():
+        return {"model_path": str(final)}
     tok.save_pretrained(str(final))
     summary = summarize_training(policy, out.metrics, resume)
     summary["model_path"] = str(final)
     summary["base_model"] = model_path
+    summary["processes"] = int(args.world_size)
     atomic_write_json(policy.path / "train_result.json", summary)
     return summary
 

@@ -82,3 +82,45 @@ def test_pitfalls_are_flipped_so_one_means_avoided():
     reward = RubricReward(RulesJudge(), Static())
     rewards, _, _ = reward.score(["p", "p"], ["q"] * 2, [pitfall.to_json()] * 2, ["100 C", "100 Fahrenheit"])
     assert rewards == pytest.approx([1.0, 0.5])  # committing the pitfall costs reward
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_two_processes_score_like_one(tmp_path):
+    """Real torch.distributed (gloo, 2 processes): a GRPO group split across ranks stays one
+    group, and each rank gets exactly its slice of the single-process rewards, with the same
+    focal state and metrics on every rank."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    base = {**os.environ, "PYTHONPATH": str(root)}
+    for k in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
+        base.pop(k, None)
+    cmd = [sys.executable, "-m", "tests.dist.reward_worker"]
+    subprocess.run([*cmd, str(tmp_path / "single.json")], env=base, cwd=root, check=True, timeout=120)
+    port = str(_free_port())
+    procs = [
+        subprocess.Popen(
+            [*cmd, str(tmp_path / f"rank{r}.json")],
+            env={**base, "RANK": str(r), "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": port},
+            cwd=root,
+        )
+        for r in range(2)
+    ]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    single = json.loads((tmp_path / "single.json").read_text())
+    ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in range(2)]
+    for step, want in enumerate(single["rewards"]):
+        assert ranks[0]["rewards"][step] + ranks[1]["rewards"][step] == pytest.approx(want)
+    assert ranks[0]["state"] == ranks[1]["state"] == single["state"]
+    assert ranks[0]["metrics"] == ranks[1]["metrics"] == single["metrics"]
+    assert len(single["state"]["state"]) == 3  # the state covers all prompts, including the split one

@@ -167,3 +167,19 @@ def test_cancelled_job_is_a_failed_cell_not_a_hang(slurm, tmp_path, tiny_cache):
     assert "CANCELLED" in err or "UncompletedJobError" in err
     cells = list((tmp_path / "runs" / "default" / "cells").glob("*/DONE"))
     assert cells == []
+
+
+def test_two_training_processes_per_job_under_srun(slurm, tmp_path, tiny_cache):
+    """scale.processes_per_node=2: SLURM starts two tasks (srun), they train as one DDP job
+    (gloo on CPU), rank 0 evaluates and writes the cell."""
+    from test_distributed import check_two_process_run  # tests/ is on sys.path (rootdir-relative imports)
+
+    proc = _sweep(
+        tmp_path, tiny_cache, "scale.processes_per_node=2", "train.per_device_train_batch_size=2",
+        "train.num_generations=4", "benchmark=ifeval",
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    check_two_process_run(tmp_path / "runs")
+    [job] = [p.name for p in (tmp_path / "runs" / "default" / "hydra").glob("*/.submitit/*") if p.name.isdigit()]
+    acct = subprocess.run(["sacct", "-n", "-P", "-j", job, "-o", "JobID,NTasks"], capture_output=True, text=True)
+    assert any(line.split("|")[1] == "2" for line in acct.stdout.splitlines() if "|" in line), acct.stdout
