@@ -28,9 +28,6 @@ from harness import distributed
 from harness.store import RunDir, atomic_write_json, layout, to_container
 from harness.tracking import Tracker
 
-# rank 0's train-or-skip decision for the other ranks of this job (see harness.distributed)
-_decision = distributed.Decision()
-
 
 def _tags(choices: Mapping[str, str], seed: int) -> list[str]:
     return [f"{g}:{choices[g]}" for g in ("method", "scale", "benchmark", "judge", "data") if g in choices] + [
@@ -38,20 +35,26 @@ def _tags(choices: Mapping[str, str], seed: int) -> list[str]:
     ]
 
 
-def ensure_policy(cfg: DictConfig, choices: Mapping[str, str], policy: RunDir, judge) -> dict[str, Any]:
-    """Train the cell's policy unless a finished one with the same config hash exists."""
+def ensure_policy(
+    cfg: DictConfig, choices: Mapping[str, str], policy: RunDir, judge, decision: distributed.Decision | None = None
+) -> dict[str, Any]:
+    """Train the cell's policy unless a finished one with the same config hash exists.
+
+    ``decision`` tells the other ranks of a multi-process job whether to train with this one.
+    """
+    decision = decision or distributed.Decision()
     policy.path.mkdir(parents=True, exist_ok=True)
     with FileLock(str(policy.path / ".train.lock")):
         if policy.done() and not cfg.run.force:
             import json
 
-            _decision.send("skip")
+            decision.send("skip")
             return json.loads((policy.path / "train_result.json").read_text())
         from harness.train import train_policy
 
         policy.clear_marker()
         policy.write_config(to_container(cfg))
-        _decision.send("train")  # the other ranks of a multi-process job train with this one
+        decision.send("train")
         method = instantiate(cfg.method)
         tracker = Tracker(
             policy, cfg.tracking, name=f"train/{policy.path.name}", config=to_container(cfg),
@@ -75,19 +78,14 @@ def train_worker(cfg: DictConfig, choices: Mapping[str, str]) -> None:
     _limit_threads(cfg)
     if distributed.Decision.receive() != "train":
         return
+    from evals.layer import is_suite
     from harness.train import train_policy
 
-    policy = member_cells(cfg, choices)[0][2] if _is_suite(cfg) else layout(cfg, choices)[0]
+    policy = member_cells(cfg, choices)[0][2] if is_suite(cfg.benchmark) else layout(cfg, choices)[0]
     try:
         train_policy(cfg, policy, instantiate(cfg.judge), instantiate(cfg.method), [])
     finally:
         distributed.teardown(wait=sys.exc_info()[0] is None)
-
-
-def _is_suite(cfg: DictConfig) -> bool:
-    from evals.layer import is_suite
-
-    return is_suite(cfg.benchmark)
 
 
 def _wandb_dir(cfg: DictConfig) -> Path:
@@ -123,19 +121,18 @@ def run_cell(cfg: DictConfig, choices: Mapping[str, str]) -> dict[str, Any]:
     (see :func:`run_suite`) and returns ``{"suite": [...], "cells": [one result per member]}``."""
     from evals.layer import is_suite
 
-    global _decision
-    _decision = distributed.Decision()
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     _limit_threads(cfg)
+    decision = distributed.Decision()
     try:
         if is_suite(cfg.benchmark):
-            return run_suite(cfg, choices)
-        return _run_single(cfg, choices)
+            return run_suite(cfg, choices, decision)
+        return _run_single(cfg, choices, decision)
     finally:
-        _decision.send("skip")  # a job that did not train releases the other ranks (no-op if sent)
+        decision.send("skip")  # a job that did not train releases the other ranks (no-op once sent)
 
 
-def _run_single(cfg: DictConfig, choices: Mapping[str, str]) -> dict[str, Any]:
+def _run_single(cfg: DictConfig, choices: Mapping[str, str], decision: distributed.Decision) -> dict[str, Any]:
     policy, cell = layout(cfg, choices)
     if cell.done() and not cfg.run.force:
         result = cell.read_result()
@@ -143,7 +140,7 @@ def _run_single(cfg: DictConfig, choices: Mapping[str, str]) -> dict[str, Any]:
         return result
     t0 = time.time()
     judge = instantiate(cfg.judge)
-    train = ensure_policy(cfg, choices, policy, judge)
+    train = ensure_policy(cfg, choices, policy, judge, decision)
     return _evaluate_cell(cfg, choices, policy, cell, train, t0,
                           lambda tracker: evaluate_policy(cfg, train["model_path"], judge, tracker,
                                                           step=int(train.get("steps", 0))))
@@ -167,7 +164,9 @@ def member_cells(cfg: DictConfig, choices: Mapping[str, str]) -> list[tuple[Dict
     return out
 
 
-def run_suite(cfg: DictConfig, choices: Mapping[str, str]) -> dict[str, Any]:
+def run_suite(
+    cfg: DictConfig, choices: Mapping[str, str], decision: distributed.Decision | None = None
+) -> dict[str, Any]:
     """Train once, load the LM once, evaluate every member benchmark: one cell folder per member."""
     from evals.generate import load_lm
     from evals.layer import evaluate, write_outputs
@@ -181,7 +180,7 @@ def run_suite(cfg: DictConfig, choices: Mapping[str, str]) -> dict[str, Any]:
     if pending:
         judge = instantiate(cfg.judge)
         policy = members[0][2]
-        train = ensure_policy(cfg, choices, policy, judge)
+        train = ensure_policy(cfg, choices, policy, judge, decision)
         lm = load_lm(train["model_path"], backend=cfg.eval.backend, batch_size=cfg.eval.batch_size)
         for mcfg, mch, mpolicy, cell in pending:
             t0 = time.time()

@@ -114,6 +114,16 @@ class JudgeCache:
                 self._conn.close()
             self._conn = None
 
+    def __getstate__(self) -> dict[str, Any]:
+        """A copy (pickle, deepcopy) opens its own connection on first use."""
+        state = dict(self.__dict__)
+        state.update(_lock=None, _conn=None, _pid=-1)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     def __repr__(self) -> str:
         return f"JudgeCache({str(self.path) if self.path else ':memory:'})"
 

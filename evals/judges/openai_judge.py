@@ -36,7 +36,7 @@ the config only ever holds that name.
 
 Transport and lifetime: ``http_backend: aiohttp`` (default) puts the SDK's own
 aiohttp transport (``openai.DefaultAioHttpClient``) under the client, which the
-SDK recommends for concurrency and which costs ~35% less CPU per request than
+SDK recommends for concurrency and which cost ~20% less CPU per request than
 its default httpx transport; ``httpx`` keeps the SDK default. The sync API
 (``judge``/``judge_pairs``/``prior_weights``, what training and evaluation call)
 runs on one private event loop in a daemon thread that keeps one client -- and
@@ -332,16 +332,9 @@ class OpenAIJudge(Judge):
             raise JudgeConfigError(f"judge http_backend {http_backend!r} unknown; use one of {HTTP_BACKENDS}")
         if concurrency < 1 or max_retries < 0:
             raise JudgeConfigError("judge: concurrency must be >= 1 and max_retries >= 0")
-        key = os.environ.get(api_key_env) if api_key_env else None
-        if not key:
-            if require_api_key and not _is_loopback(base_url):
-                raise JudgeConfigError(
-                    f"openai judge: environment variable {api_key_env!r} is not set; it must hold the API key "
-                    f"for {base_url} (or set require_api_key: false for a server without auth, e.g. vLLM)"
-                )
-            key = "EMPTY"  # vLLM / loopback servers accept any key
-        self.__api_key = key  # name-mangled, never logged, never cached, not in repr
+        self.require_api_key = require_api_key
         self.base_url, self.model, self.api_key_env = base_url, model, api_key_env
+        self.__api_key = self._read_key()  # name-mangled, never logged, cached, pickled or in repr
         self.mode, self.position_swap = mode, position_swap
         self.temperature, self.max_tokens, self.json_mode = temperature, max_tokens, json_mode
         self.concurrency, self.timeout, self.max_retries = concurrency, timeout, max_retries
@@ -399,13 +392,28 @@ class OpenAIJudge(Judge):
     def __exit__(self, *exc: Any) -> None:
         self.close()
 
+    def _read_key(self) -> str:
+        key = os.environ.get(self.api_key_env) if self.api_key_env else None
+        if key:
+            return key
+        if self.require_api_key and not _is_loopback(self.base_url):
+            raise JudgeConfigError(
+                f"openai judge: environment variable {self.api_key_env!r} is not set; it must hold the API key "
+                f"for {self.base_url} (or set require_api_key: false for a server without auth, e.g. vLLM)"
+            )
+        return "EMPTY"  # vLLM / loopback servers accept any key
+
     def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)  # a copy gets its own loop thread, started on first use
-        state.pop("_runner"), state.pop("_finalizer")
+        """A copy (pickle, deepcopy) holds no key and no loop: it re-reads the key from the
+        environment and starts its own loop thread on first use."""
+        state = dict(self.__dict__)
+        for k in ("_runner", "_finalizer", "_OpenAIJudge__api_key"):
+            state.pop(k)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        self.__api_key = self._read_key()
         self._runner = _LoopThread("openai-judge")
         self._finalizer = weakref.finalize(self, self._runner.stop)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing as mp
+import pickle
 import sqlite3
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
+from evals.judges.base import JudgeRequest
 from evals.judges.cache import JudgeCache, cache_key, merge
 from evals.judges.openai_judge import OpenAIJudge
 
@@ -125,7 +127,15 @@ def test_api_key_never_leaks(server, requests_, tmp_path, monkeypatch, caplog):
     assert SECRET not in OmegaConf.to_yaml(cfg) and SECRET not in OmegaConf.to_yaml(cfg, resolve=True)
     assert SECRET not in repr(judge) and SECRET not in str(judge.stats())
     assert SECRET not in repr(out)
-    judge.cache.close()
+    # a pickled judge (e.g. shipped to another process) carries no key; the copy reads the environment
+    blob = pickle.dumps(judge)
+    assert SECRET.encode() not in blob
+    twin = pickle.loads(blob)
+    n = server.requests
+    twin.judge([JudgeRequest("another question", requests_[0].rubric, "Paris")])
+    assert server.requests > n and server.log[-1]["authorization"] == f"Bearer {SECRET}"
+    twin.close()
+    judge.close()
     for f in tmp_path.iterdir():
         assert SECRET.encode() not in f.read_bytes(), f
 
