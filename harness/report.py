@@ -191,6 +191,9 @@ def expected_missing(seen: Iterable[dict[str, Any]], cells: pd.DataFrame) -> lis
     return [dict(zip(KEYS, combo, strict=True)) for combo in product(*axes) if combo not in have]
 
 
+CURVE_PREFIXES = ("satisfaction/", "saturation/", "weight/", "reward/", "rewards/", "completions/clipped_ratio")
+
+
 def load_curves(root: Path, cells: pd.DataFrame) -> pd.DataFrame:
     """Training curves (phase == train) of every policy folder, long format."""
     owner = {}
@@ -210,7 +213,7 @@ def load_curves(root: Path, cells: pd.DataFrame) -> pd.DataFrame:
             if r.get("phase") != "train" or r.get("step") is None:
                 continue
             for k, v in r.items():
-                if k.startswith(("satisfaction/", "saturation/", "weight/", "reward/", "rewards/")) and isinstance(
+                if k.startswith(CURVE_PREFIXES) and isinstance(
                     v, int | float
                 ):
                     recs.append((int(r["step"]), k, float(v)))
@@ -490,13 +493,14 @@ TRAIN_END_KEYS = {  # column -> curve key (the toy data's tags; see harness/asse
     "easy": "satisfaction/tag/level:easy",
     "medium": "satisfaction/tag/level:medium",
     "hard": "satisfaction/tag/level:hard",
+    "cut at length cap": "completions/clipped_ratio",  # TRL's share of rollouts truncated at the cap
 }
 
 
 def training_end(curves: pd.DataFrame, last: int = 5) -> pd.DataFrame:
     """Per policy (method, scale, seed): each satisfaction key averaged over its last ``last`` logged
     steps, plus ``worst criterion`` = the lowest of the per-criterion (``crit:*`` tag) averages.
-    Empty when the training data carries none of these tags."""
+    Empty when the curves carry none of these keys; a key no policy logged stays NaN."""
     sel = curves[curves["key"].isin(TRAIN_END_KEYS.values()) | curves["key"].str.startswith("satisfaction/tag/crit:")]
     if sel.empty:
         return pd.DataFrame()
@@ -516,7 +520,7 @@ def render_training_end(curves: pd.DataFrame, last: int = 5, confidence: float =
     end = training_end(curves, last)
     if end.empty:
         return ""
-    cols = [*TRAIN_END_KEYS, "worst criterion"]
+    cols = [c for c in [*TRAIN_END_KEYS, "worst criterion"] if end[c].notna().any()]
     rows = []
     for (scale, method), g in end.groupby(["scale", "method"], sort=True):
         cells = []
@@ -526,8 +530,9 @@ def render_training_end(curves: pd.DataFrame, last: int = 5, confidence: float =
         rows.append([scale, method, *cells])
     pct = int(round(confidence * 100))
     head = (f"Training rollouts at the end (mean of the last {last} logged steps per policy; "
-            f"mean ± {pct}% t-interval over seeds): criterion satisfaction overall, by difficulty level, "
-            "and of the worst criterion.")
+            f"mean ± {pct}% t-interval over seeds): criterion satisfaction overall, by difficulty level "
+            "and of the worst criterion (where the data carries those tags), and the share of rollouts "
+            "cut at the length cap.")
     return head + "\n\n" + md_table(["scale", "method", *cols], rows)
 
 

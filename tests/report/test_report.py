@@ -285,3 +285,24 @@ def test_statistics_json_is_strict_json_when_tests_are_not_run(tmp_path):
     st = json.loads((out / "statistics.json").read_text(), parse_constant=lambda c: pytest.fail(f"non-JSON {c}"))
     assert st["comparisons"] == 1 and st["wilcoxon"]["pvalue"] is None
     assert "needs >= 2" in st["wilcoxon"]["message"]
+
+
+def test_training_end_averages_the_last_steps_and_drops_absent_columns():
+    rows = []
+    for seed, (clip, crit_a) in enumerate([(1.0, 0.2), (0.0, 0.4)]):
+        for step in range(1, 9):
+            early = step <= 3  # outside the last 5 steps: must not count
+            rows += [
+                ("static", "tiny", seed, "p", step, "completions/clipped_ratio", 0.5 if early else clip),
+                ("static", "tiny", seed, "p", step, "satisfaction/tag/all", 0.9 if early else 0.6),
+                ("static", "tiny", seed, "p", step, "satisfaction/tag/crit:a", 0.9 if early else crit_a),
+                ("static", "tiny", seed, "p", step, "satisfaction/tag/crit:b", 0.9 if early else 0.7),
+            ]
+    curves = pd.DataFrame(rows, columns=["method", "scale", "seed", "policy", "step", "key", "value"])
+    end = R.training_end(curves).set_index("seed")
+    assert end.loc[0, "cut at length cap"] == pytest.approx(1.0) and end.loc[1, "cut at length cap"] == 0.0
+    assert end.loc[0, "worst criterion"] == pytest.approx(0.2) and end.loc[1, "worst criterion"] == pytest.approx(0.4)
+    assert end.loc[0, "mean satisfaction"] == pytest.approx(0.6) and np.isnan(end.loc[0, "easy"])
+    text = R.render_training_end(curves)
+    assert "| mean satisfaction | cut at length cap | worst criterion |" in text  # no empty level columns
+    assert "0.500 ± 6.353 (n=2)" in text  # clipped ratio: mean 0.5, t(0.975, 1) * sem(1, 0) = 12.706 * 0.5
