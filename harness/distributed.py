@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 
 _ENV = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
 
@@ -33,11 +34,14 @@ def world() -> World:
     return World(int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1")))
 
 
-def setup(processes_per_node: int = 1) -> World:
+def setup(processes_per_node: int = 1, timeout_min: float = 60.0) -> World:
     """Export the torch.distributed variables of a multi-task submitit job and join the group.
 
     A no-op for one process. ``processes_per_node > 1`` without a launcher that
     started the processes is a configuration error, not a silent single process.
+    The group's timeout is the job's (``timeout_min``), not torch's default: the
+    other ranks wait in a collective while rank 0 waits for the train-once lock,
+    which another job may hold for hours.
     """
     if os.environ.get("SUBMITIT_EXECUTOR") and "WORLD_SIZE" not in os.environ:
         import submitit
@@ -59,7 +63,9 @@ def setup(processes_per_node: int = 1) -> World:
         if not dist.is_initialized():
             if torch.cuda.is_available():
                 torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
-            dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+            dist.init_process_group(
+                "nccl" if torch.cuda.is_available() else "gloo", timeout=timedelta(minutes=timeout_min)
+            )
     return w
 
 

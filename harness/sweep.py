@@ -34,7 +34,7 @@ def main(cfg: DictConfig) -> dict:
 
     choices = {k: str(v) for k, v in HydraConfig.get().runtime.choices.items() if not k.startswith("hydra")}
     preemption.watch()
-    world = distributed.setup(int(cfg.scale.processes_per_node))
+    world = distributed.setup(int(cfg.scale.processes_per_node), float(cfg.scale.timeout_min))
     if not world.main:  # ranks > 0 of a multi-process job only train, with rank 0
         train_worker(cfg, choices)
         return {}
