@@ -130,9 +130,14 @@ def test_sweep_two_methods_two_benchmarks(slurm, tmp_path, tiny_cache):
         assert _train_steps(p) == [1, 2]  # the policy was reused, not retrained
 
 
-def test_preempted_training_resumes_from_checkpoint(slurm, tmp_path, tiny_cache):
+TWO_PROCESSES = ("scale.processes_per_node=2", "train.per_device_train_batch_size=2", "train.num_generations=4")
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_preempted_training_resumes_from_checkpoint(slurm, tmp_path, tiny_cache, processes):
     steps = 30
-    proc = _start_sweep(tmp_path, tiny_cache, f"train.max_steps={steps}", "train.save_steps=3")
+    extra = TWO_PROCESSES if processes == 2 else ()
+    proc = _start_sweep(tmp_path, tiny_cache, f"train.max_steps={steps}", "train.save_steps=3", *extra)
     try:
         policies = tmp_path / "runs" / "default" / "policies"
         _wait(lambda: list(policies.glob("*/checkpoints/checkpoint-6")), 300, "a checkpoint")
@@ -149,6 +154,7 @@ def test_preempted_training_resumes_from_checkpoint(slurm, tmp_path, tiny_cache)
     assert summary["resumed_from"] and "checkpoint-" in summary["resumed_from"]
     assert int(summary["resumed_from"].rsplit("-", 1)[1]) >= 6
     assert _train_steps(policy) == list(range(1, steps + 1))  # no step lost, none duplicated
+    assert summary["processes"] == processes
     cell = next((tmp_path / "runs" / "default" / "cells").iterdir())
     assert json.loads((cell / "result.json").read_text())["train"]["steps"] == steps
 
@@ -174,10 +180,7 @@ def test_two_training_processes_per_job_under_srun(slurm, tmp_path, tiny_cache):
     (gloo on CPU), rank 0 evaluates and writes the cell."""
     from test_distributed import check_two_process_run  # tests/ is on sys.path (rootdir-relative imports)
 
-    proc = _sweep(
-        tmp_path, tiny_cache, "scale.processes_per_node=2", "train.per_device_train_batch_size=2",
-        "train.num_generations=4", "benchmark=ifeval",
-    )
+    proc = _sweep(tmp_path, tiny_cache, *TWO_PROCESSES, "benchmark=ifeval")
     assert proc.returncode == 0, proc.stderr[-3000:]
     check_two_process_run(tmp_path / "runs")
     [job] = [p.name for p in (tmp_path / "runs" / "default" / "hydra").glob("*/.submitit/*") if p.name.isdigit()]
