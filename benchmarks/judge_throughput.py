@@ -12,7 +12,9 @@ same prompts with no judge around it -- ``chat.completions.create`` on the
 SDK's default transport (what hand-written code does) and the cheapest SDK
 path the judge uses (``client.post`` with a raw reply on the aiohttp
 transport): the judge cannot beat that floor, and ``judge / SDK floor``
-is the judge's own overhead; then a cold + warm run with the persistent cache
+is the judge's own overhead; then the judge split over two client processes
+(16 in flight each; does a second process buy CPU on this machine?); then a
+cold + warm run with the persistent cache
 (the warm run must make 0 requests); then a row at a realistic latency.
 ``ideal = N * latency / concurrency``; ``ratio = ideal / wall`` (1.0 = no overhead).
 """
@@ -101,6 +103,47 @@ def run(url: str, reqs: list[JudgeRequest], concurrency: int, mode: str, cache_p
     return wall, int(j.counters["requests"]), bad, cpu
 
 
+def _client_process(url, reqs, concurrency, mode, barrier, out) -> None:
+    j = OpenAIJudge(
+        base_url=url, model="loopback-judge", mode=mode, concurrency=concurrency, timeout=30, cache=False
+    )
+    with j:
+        j.judge(make_requests(4, f"warm-up {reqs[0].response}"))
+        j.counters.clear()
+        barrier.wait()  # all processes start timing together
+        t, cpu = time.perf_counter(), time.process_time()
+        judged = j.judge(reqs)
+        out.put(
+            (
+                t,
+                time.perf_counter(),
+                int(j.counters["requests"]),
+                sum(o.scores[0] is None for o in judged),
+                time.process_time() - cpu,
+            )
+        )
+
+
+def run_processes(url: str, reqs: list[JudgeRequest], concurrency: int, mode: str, processes: int):
+    """The judgments split over ``processes`` client processes (``concurrency / processes`` each)."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    barrier, out = ctx.Barrier(processes), ctx.Queue()
+    parts = [reqs[i::processes] for i in range(processes)]
+    procs = [
+        ctx.Process(target=_client_process, args=(url, part, concurrency // processes, mode, barrier, out))
+        for part in parts
+    ]
+    for p in procs:
+        p.start()
+    got = [out.get(timeout=600) for _ in procs]
+    for p in procs:
+        p.join(timeout=60)
+    wall = max(r[1] for r in got) - min(r[0] for r in got)
+    return wall, sum(r[2] for r in got), sum(r[3] for r in got), sum(r[4] for r in got)
+
+
 def run_sdk(url: str, reqs: list[JudgeRequest], concurrency: int, how: str):
     """The same rubric prompts through the bare SDK (no judge): ``create`` (httpx) or ``post`` (aiohttp)."""
     msgs = [prompts.rubric_messages(r.question, r.rubric, r.response) for r in reqs]
@@ -185,6 +228,7 @@ def main() -> None:
                 row("SDK create, httpx, c=32", n, 32, run_sdk(url, make_requests(n), 32, "create"))
                 floor = run_sdk(url, make_requests(n), 32, "post")
                 row("SDK floor: post, aiohttp, c=32", n, 32, floor)
+            row("c=32 over 2 client processes", n, 32, run_processes(url, make_requests(n), 32, args.mode, 2))
             cache = os.path.join(tmp, "judge_cache.sqlite")
             row("c=32, cache cold", n, 32, run(url, make_requests(n), 32, args.mode, cache))
             wall, nreq, bad, _ = run(url, make_requests(n), 32, args.mode, cache)
