@@ -35,9 +35,20 @@ def training_dataset(examples):
 
 
 def last_checkpoint(output_dir: Path) -> str | None:
-    from transformers.trainer_utils import get_last_checkpoint
+    """The newest *complete* checkpoint. A preemption can land mid-save: the folder exists but
+    ``trainer_state.json``, which the Trainer writes last, is missing or cut; such a folder is skipped
+    (transformers' ``get_last_checkpoint`` would return it and the resume would crash)."""
 
-    return get_last_checkpoint(str(output_dir)) if output_dir.is_dir() else None
+    def complete(p: Path) -> bool:
+        try:
+            json.loads((p / "trainer_state.json").read_text())
+        except (OSError, ValueError):
+            return False
+        return True
+
+    steps = {int(p.name.rsplit("-", 1)[1]): p for p in output_dir.glob("checkpoint-*") if p.name.rsplit("-", 1)[1].isdigit()}
+    done = [steps[s] for s in sorted(steps, reverse=True) if complete(steps[s])]
+    return str(done[0]) if done else None
 
 
 def gpu_plan(cfg: DictConfig) -> dict[str, Any]:

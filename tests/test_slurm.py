@@ -140,7 +140,7 @@ def test_preempted_training_resumes_from_checkpoint(slurm, tmp_path, tiny_cache,
     proc = _start_sweep(tmp_path, tiny_cache, f"train.max_steps={steps}", "train.save_steps=3", *extra)
     try:
         policies = tmp_path / "runs" / "default" / "policies"
-        _wait(lambda: list(policies.glob("*/checkpoints/checkpoint-6")), 300, "a checkpoint")
+        _wait(lambda: list(policies.glob("*/checkpoints/checkpoint-6/trainer_state.json")), 300, "a checkpoint")
         job = _wait(lambda: _running_job(tmp_path), 30, "the running job")
         subprocess.run(["scancel", "--signal=USR2", job], check=True)  # submitit: checkpoint + requeue
         out, err = proc.communicate(timeout=600)

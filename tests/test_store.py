@@ -78,3 +78,20 @@ def test_suite_job_lays_out_one_cell_per_member_sharing_one_policy(tmp_path):
     # the held-out benchmark's data is the root config's data
     held = members[names.index("toy_heldout")][0]
     assert held.benchmark.source.path == cfg.data.path and held.benchmark.source.heldout_fraction == 0.25
+
+
+def test_resume_skips_a_checkpoint_cut_by_preemption(tmp_path):
+    """A preemption during a save leaves checkpoint-N without (or with a cut) trainer_state.json,
+    which the Trainer writes last: resume from the newest complete one instead of crashing."""
+    from harness.train import last_checkpoint
+
+    ckpt = tmp_path / "checkpoints"
+    assert last_checkpoint(ckpt) is None  # no folder yet
+    for step, state in ((3, '{"global_step": 3}'), (6, '{"global_step": 6}'), (9, None), (12, '{"global_st')):
+        d = ckpt / f"checkpoint-{step}"
+        d.mkdir(parents=True)
+        (d / "model.safetensors").write_bytes(b"x")
+        if state is not None:
+            (d / "trainer_state.json").write_text(state)
+    (ckpt / "checkpoint-final").mkdir()  # not a step: ignored
+    assert last_checkpoint(ckpt) == str(ckpt / "checkpoint-6")

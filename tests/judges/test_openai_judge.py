@@ -310,10 +310,6 @@ def test_modes_and_keys_are_checked(server, monkeypatch):
 # ----------------------------------------------------------------------------- client lifetime
 
 
-def _judge_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name == "openai-judge"]
-
-
 def test_sync_api_keeps_one_client_and_its_connections(make_judge, server, requests_):
     j = make_judge(concurrency=1, cache=False)
     for _ in range(3):  # e.g. three GRPO steps
@@ -323,16 +319,18 @@ def test_sync_api_keeps_one_client_and_its_connections(make_judge, server, reque
 
 
 def test_close_stops_the_loop_and_the_judge_still_works_after(make_judge, server, requests_):
-    before = len(_judge_threads())
     j = make_judge(cache=False)
     j.judge(requests_)
-    assert len(_judge_threads()) == before + 1
+    thread = j._runner._thread
+    assert thread is not None and thread.is_alive() and thread in threading.enumerate()
     j.close()
-    assert len(_judge_threads()) == before
+    assert not thread.is_alive()
     assert [o.scores for o in j.judge(requests_)] == [expected(r) for r in requests_]  # restarts
+    again = j._runner._thread
+    assert again is not thread and again.is_alive()
     with j:
         pass
-    assert len(_judge_threads()) == before
+    assert not again.is_alive()
 
 
 def test_copies_get_their_own_loop(make_judge, server, requests_):
