@@ -18,15 +18,15 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from harness.method_config import instantiate_method, method_names  # noqa: E402
 from methods.base import build_batch  # noqa: E402
-from methods.config import instantiate_method, method_names  # noqa: E402
 
 VARIANTS = {"focal[ema=0.9]": ("focal", ["ema=0.9"]), "focal[reference]": ("focal", ["mode=reference"])}
 
 
 def make_batch(method, b: int, g: int, k: int, seed: int = 0):
     rng = np.random.default_rng(seed)
-    from harness.rubric import Criterion, Rubric
+    from core.rubric import Criterion, Rubric
 
     groups, w0, kinds, keys = [], [], [], []
     for i in range(b):

@@ -35,10 +35,10 @@ sys.path.insert(0, str(ROOT))
 
 import openai  # noqa: E402
 
+from core.rubric import Criterion, Rubric  # noqa: E402
 from evals.judges import prompts  # noqa: E402
 from evals.judges.base import JudgeRequest  # noqa: E402
 from evals.judges.openai_judge import OpenAIJudge  # noqa: E402
-from harness.rubric import Criterion, Rubric  # noqa: E402
 
 
 def start_server(latency: float, tmp: str) -> tuple[subprocess.Popen, str]:
@@ -48,7 +48,7 @@ def start_server(latency: float, tmp: str) -> tuple[subprocess.Popen, str]:
         [
             sys.executable,
             "-m",
-            "evals.judges.testserver",
+            "testing.testserver",
             "--latency",
             str(latency),
             "--port-file",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from harness.rubric import Example
+from core.rubric import Example
 
 
 def load_lm(model_path: str, backend: str = "hf", batch_size: int = 8, device: str = "cpu", **kwargs):

@@ -16,8 +16,8 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from core.rubric import Example
 from evals.benchmarks.base import Benchmark, BenchResult
-from harness.rubric import Example
 
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 
@@ -43,18 +43,29 @@ def is_suite(bench_cfg: Mapping[str, Any]) -> bool:
     return "suite" in bench_cfg and "_target_" not in bench_cfg
 
 
+def import_benchmarks() -> None:
+    """Import every benchmark module so its schema is in the registry."""
+    import importlib
+    import pkgutil
+
+    import evals.benchmarks as pkg
+
+    for mod in pkgutil.walk_packages(pkg.__path__, prefix="evals.benchmarks."):
+        importlib.import_module(mod.name)
+
+
 def member_config(name: str, overrides: Mapping[str, Any] | None = None) -> DictConfig:
     """A benchmark's config from ``conf/benchmark/<name>.yaml``, typed by its schema, plus overrides."""
-    from harness.schema import _components, _import_components
+    from core.registry import schema_of
 
     path = CONF_DIR / "benchmark" / f"{name}.yaml"
     if not path.is_file() or name == "all":
         known = sorted(p.stem for p in (CONF_DIR / "benchmark").glob("*.yaml") if p.stem != "all")
         raise ValueError(f"unknown benchmark {name!r}; known: {known}")
-    _import_components()
+    import_benchmarks()
     raw = OmegaConf.load(path)
     raw.pop("defaults", None)
-    schema = _components.get(("benchmark", name))
+    schema = schema_of("benchmark", name)
     cfg = OmegaConf.merge(OmegaConf.structured(schema), raw) if schema else raw
     for k, v in (overrides or {}).items():
         if v is not None:
@@ -84,19 +95,3 @@ def evaluate(bench: Benchmark, lm, judge, max_new_tokens: int, temperature: floa
     t1 = time.time()
     result = bench.score(items, responses, judge)
     return Evaluation(bench, items, responses, result, round(t1 - t0, 2), round(time.time() - t1, 2))
-
-
-def write_outputs(ev: Evaluation, tracker, step: int) -> None:
-    """Log the flat metrics (mirror + W&B) and append one samples.jsonl line per item."""
-    from harness.store import append_jsonl
-
-    tracker.log(ev.result.flat(), step=step, phase="eval")
-    for s in ev.result.samples:
-        append_jsonl(tracker.run_dir.path / "samples.jsonl", s)
-    if tracker.wandb_run is not None:
-        import wandb
-
-        cols = ["id", "prompt", "response", "scores"]
-        table = wandb.Table(columns=cols, data=[[s["id"], s["prompt"], s["response"], str(s["scores"])]
-                                                for s in ev.result.samples])
-        tracker.wandb_run.log({"eval/samples": table}, step=step)

@@ -95,7 +95,8 @@ def _wandb_dir(cfg: DictConfig) -> Path:
 def evaluate_policy(cfg: DictConfig, model_path: str, judge, tracker: Tracker, step: int) -> dict[str, Any]:
     """Generate on the cell's benchmark, judge all responses in one batch, log and return the record."""
     from evals.generate import load_lm
-    from evals.layer import evaluate, is_suite, write_outputs
+    from evals.layer import evaluate, is_suite
+    from harness.tracking import write_outputs
 
     if is_suite(cfg.benchmark):
         raise ValueError("evaluate_policy evaluates one benchmark; a suite (benchmark=all) goes through "
@@ -169,7 +170,8 @@ def run_suite(
 ) -> dict[str, Any]:
     """Train once, load the LM once, evaluate every member benchmark: one cell folder per member."""
     from evals.generate import load_lm
-    from evals.layer import evaluate, write_outputs
+    from evals.layer import evaluate
+    from harness.tracking import write_outputs
 
     members = member_cells(cfg, choices)
     pending = [m for m in members if cfg.run.force or not m[3].done()]

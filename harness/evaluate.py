@@ -73,9 +73,9 @@ def eval_dir(cfg: DictConfig, name: str, bench_cfg: DictConfig) -> RunDir:
 def run_evaluation(cfg: DictConfig, choices: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
     """Evaluate ``cfg.model`` on ``cfg.benchmark`` (one or a suite); one result dict per benchmark."""
     from evals.generate import load_lm
-    from evals.layer import benchmark_configs, evaluate, write_outputs
+    from evals.layer import benchmark_configs, evaluate
     from harness.tiny import resolve_model
-    from harness.tracking import Tracker
+    from harness.tracking import Tracker, write_outputs
 
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     choices = dict(choices or {})

@@ -43,7 +43,7 @@ CURVE_FAMILIES = {
     # file stem -> (title, key regex); keys from the policies' metrics.jsonl (train phase)
     "satisfaction_kind": ("satisfaction by criterion kind", r"^satisfaction/(hard_rule|principle)$"),
     "satisfaction_tag": ("satisfaction by tag", r"^satisfaction/tag/(?!level:|crit:|all$).+$"),
-    # the toy data's tags (harness/assets/make_toy.py): difficulty level, one tag per criterion, and
+    # the toy data's tags (core/assets/make_toy.py): difficulty level, one tag per criterion, and
     # "all" (unweighted mean satisfaction, comparable across methods unlike each method's own reward)
     "satisfaction_level": ("satisfaction by criterion difficulty", r"^satisfaction/tag/level:.+$"),
     "satisfaction_criterion": ("satisfaction per criterion", r"^satisfaction/tag/crit:.+$"),
@@ -488,7 +488,7 @@ def render_polarization(rep: Report) -> str:
                      "severe-deficiency rate (lower is better)"], rows)
 
 
-TRAIN_END_KEYS = {  # column -> curve key (the toy data's tags; see harness/assets/make_toy.py)
+TRAIN_END_KEYS = {  # column -> curve key (the toy data's tags; see core/assets/make_toy.py)
     "mean satisfaction": "satisfaction/tag/all",
     "easy": "satisfaction/tag/level:easy",
     "medium": "satisfaction/tag/level:medium",

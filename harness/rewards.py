@@ -15,8 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from core.rubric import Rubric
+from core.scores import oriented  # noqa: F401 (re-exported)
 from evals.judges.base import Judge, JudgeRequest, normalize
-from harness.rubric import Rubric
 from methods.base import Method, build_batch
 from methods.diagnostics import rollout_weights, summarize
 
@@ -34,13 +35,6 @@ def gather_rows(local: list[Any]) -> tuple[list[Any], int]:
     dist.all_gather_object(parts, local)
     start = sum(len(p) for p in parts[: dist.get_rank()])
     return [row for part in parts for row in part], start
-
-
-def oriented(scores: np.ndarray, rubric: Rubric) -> np.ndarray:
-    """Make 1 mean good for every criterion: a pitfall (negative weight or points) is judged
-    as "present", so its score is flipped; the methods then see "pitfall avoided"."""
-    flip = np.array([(c.weight or 0) < 0 or (c.points or 0) < 0 for c in rubric.criteria])
-    return np.where(flip, 1.0 - scores, scores) if flip.any() else scores
 
 
 class RubricReward:

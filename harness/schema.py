@@ -1,159 +1,38 @@
-"""Typed config schemas (Hydra structured configs).
+"""Hydra registration and composition (orchestration side of the typed configs).
 
-The root ``Config`` types the core groups; pluggable components (methods, judges,
-benchmarks) declare their own dataclass next to their code with ``@component``,
-and their YAML pulls it in with ``- /schema/<group>/<name>@_here_`` so a typo or a
-wrong type fails at compose time, not an hour into a SLURM job.
+The schemas live in ``core.config`` (root groups) and next to each component
+(``core.registry.component``); this module imports the component packages so their
+schemas register, stores everything in Hydra's ConfigStore, and composes configs.
 """
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from enum import StrEnum
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
-from omegaconf import MISSING
+
+from core.config import (  # noqa: F401 (the schemas, re-exported for entry points)
+    Config,
+    DataConf,
+    EvalConf,
+    LossType,
+    RunConf,
+    ScaleConf,
+    ScaleRewards,
+    TrackingConf,
+    TrainConf,
+)
+from core.registry import component, components  # noqa: F401 (component re-exported)
 
 COMPONENT_PACKAGES = ("methods", "evals.judges", "evals.benchmarks")
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 
-_components: dict[tuple[str, str], type] = {}
 
-
-def component(group: str, name: str) -> Callable[[type], type]:
-    """Register a component's dataclass schema as ``schema/<group>/<name>``."""
-
-    def deco(cls: type) -> type:
-        _components[(group, name)] = cls
-        return cls
-
-    return deco
-
-
-@dataclass
-class ScaleConf:
-    """A model scale: what to load and what it needs from the cluster."""
-
-    name: str = MISSING
-    model: str = MISSING  # hub id, local path, or "tiny" (built locally by harness.tiny)
-    dtype: str = "float32"
-    gpus_per_node: int = 0
-    processes_per_node: int = 1  # training processes (tasks) per node: one per GPU on multi-GPU scales
-    cpus_per_task: int = 2  # per process
-    mem_gb: int = 8
-    timeout_min: int = 60
-    nodes: int = 1
-    use_vllm: bool = False
-    deepspeed: str | None = None  # path to an accelerate/DeepSpeed config for multi-GPU scales
-
-
-@dataclass
-class DataConf:
-    """Training rubric data: a local JSONL (harness/openrubrics/rar format) or a hub id."""
-
-    name: str = MISSING
-    path: str | None = None
-    hub_id: str | None = None
-    split: str = "train"
-    format: str = "harness"
-    limit: int | None = None
-    heldout_fraction: float = 0.0
-
-
-class LossType(StrEnum):
-    """TRL GRPO loss aggregations (``GRPOConfig.loss_type``); an enum so a typo fails at compose."""
-
-    grpo = "grpo"
-    dr_grpo = "dr_grpo"
-    dapo = "dapo"
-    bnpo = "bnpo"
-    cispo = "cispo"
-    sapo = "sapo"
-
-
-class ScaleRewards(StrEnum):
-    """TRL advantage scaling (``GRPOConfig.scale_rewards``): by group std, batch std, or none (Dr. GRPO)."""
-
-    group = "group"
-    batch = "batch"
-    none = "none"
-
-
-@dataclass
-class TrainConf:
-    """GRPO settings; every field is passed to TRL's ``GRPOConfig`` under the same name."""
-
-    max_steps: int = 8
-    learning_rate: float = 1e-4
-    per_device_train_batch_size: int = 8
-    gradient_accumulation_steps: int = 1
-    num_generations: int = 4
-    max_completion_length: int = 24
-    temperature: float = 1.0
-    beta: float = 0.0
-    logging_steps: int = 1
-    save_steps: int = 4
-    save_total_limit: int = 2
-    bf16: bool = False
-    use_cpu: bool = True
-    log_completions: bool = False
-    loss_type: LossType = LossType.dapo  # TRL's default
-    scale_rewards: ScaleRewards = ScaleRewards.group
-    epsilon: float = 0.2  # PPO clip (lower)
-    epsilon_high: float | None = None  # DAPO clip-higher; None = epsilon
-    num_iterations: int = 1  # PPO epochs per generation batch
-    top_p: float = 1.0
-    mask_truncated_completions: bool = False  # DAPO: no loss on completions cut at max_completion_length
-
-
-@dataclass
-class EvalConf:
-    backend: str = "hf"  # lm-eval model backend: hf (CPU/GPU) or vllm
-    max_new_tokens: int = 48
-    batch_size: int = 8
-    temperature: float = 0.0
-
-
-@dataclass
-class TrackingConf:
-    backend: str = "wandb"  # wandb | none
-    mode: str = "offline"  # offline | online | disabled
-    project: str = "focal-harness"
-    entity: str | None = None
-    group: str | None = None  # defaults to the sweep name
-    tags: list[str] = field(default_factory=list)
-
-
-@dataclass
-class RunConf:
-    """Where results land and how a cell is identified."""
-
-    root: str = "runs"
-    sweep: str = "default"
-    force: bool = False
-
-
-@dataclass
-class Config:
-    method: Any = MISSING
-    scale: ScaleConf = MISSING
-    judge: Any = MISSING
-    data: DataConf = MISSING
-    benchmark: Any = MISSING
-    tracking: TrackingConf = MISSING
-    train: TrainConf = field(default_factory=TrainConf)
-    eval: EvalConf = field(default_factory=EvalConf)
-    run: RunConf = field(default_factory=RunConf)
-    seed: int = 0
-    cache_dir: str = "${oc.env:FOCAL_HARNESS_CACHE,${oc.env:HOME}/.cache/focal-harness}"
-
-
-def _import_components() -> None:
+def import_components() -> None:
     for pkg_name in COMPONENT_PACKAGES:
         pkg = importlib.import_module(pkg_name)
         for mod in pkgutil.walk_packages(pkg.__path__, prefix=f"{pkg_name}."):
@@ -162,10 +41,10 @@ def _import_components() -> None:
 
 def register() -> None:
     """Store every schema in Hydra's ConfigStore (idempotent; call before compose)."""
-    _import_components()
+    import_components()
     cs = ConfigStore.instance()
     cs.store(name="base_config", node=Config)
-    for (group, name), cls in _components.items():
+    for (group, name), cls in components().items():
         cs.store(group=f"schema/{group}", name=name, node=cls)
 
 

@@ -128,7 +128,7 @@ class Env:
 
 
 def rubric():
-    from harness.rubric import Criterion, Rubric
+    from core.rubric import Criterion, Rubric
 
     return Rubric(
         criteria=tuple(
@@ -225,7 +225,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     from hydra.utils import instantiate
 
-    from methods.config import compose_method, method_names
+    from harness.method_config import compose_method, method_names
 
     names = args.methods or method_names()
     cfgs = {name: compose_method(name, root=False) for name in names}

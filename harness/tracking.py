@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from harness.store import RunDir, redact
+from harness.store import RunDir, append_jsonl, redact
 
 try:  # TrainerCallback is only needed when training; keep this module importable without it
     from transformers import TrainerCallback
@@ -122,3 +122,17 @@ class JsonlMirror(TrainerCallback):
             return
         phase = "train_summary" if "train_runtime" in logs else "train"
         self.run_dir.log({"phase": phase, "step": state.global_step, **logs})
+
+
+def write_outputs(ev, tracker: Tracker, step: int) -> None:
+    """Log the flat metrics (mirror + W&B) and append one samples.jsonl line per item."""
+    tracker.log(ev.result.flat(), step=step, phase="eval")
+    for s in ev.result.samples:
+        append_jsonl(tracker.run_dir.path / "samples.jsonl", s)
+    if tracker.wandb_run is not None:
+        import wandb
+
+        cols = ["id", "prompt", "response", "scores"]
+        table = wandb.Table(columns=cols, data=[[s["id"], s["prompt"], s["response"], str(s["scores"])]
+                                                for s in ev.result.samples])
+        tracker.wandb_run.log({"eval/samples": table}, step=step)

@@ -13,8 +13,8 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from core.data import load_training_examples
 from evals.judges.base import Judge
-from harness.data import load_training_examples
 from harness.rewards import RubricReward
 from harness.store import RunDir, atomic_write_json, read_jsonl
 from harness.tiny import resolve_model

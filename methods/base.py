@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from harness.rubric import Rubric
+from core.rubric import Rubric
 
 KINDS = ("hard_rule", "principle")
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.schema import component
+from core.registry import component
 from methods.base import Aggregate, BaseWeights, Method, ScoreBatch
 
 

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.rubric import Rubric
+from core.rubric import Rubric
 from methods.base import BaseWeights
 
 SOURCES = ("rubric", "llm", "uniform")

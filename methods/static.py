@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from harness.schema import component
+from core.registry import component
 from methods.base import Aggregate, Method, ScoreBatch, weighted_mean
 
 

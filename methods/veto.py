@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.schema import component
+from core.registry import component
 from methods.base import KINDS, Aggregate, BaseWeights, Method, ScoreBatch, weighted_mean
 
 HARD = KINDS.index("hard_rule")

@@ -7,10 +7,10 @@ import json
 import numpy as np
 import pytest
 
+from core.rubric import Criterion, Rubric
 from evals.judges.base import Judge, Judgment
 from evals.judges.rules import RulesJudge
 from harness.rewards import RubricReward
-from harness.rubric import Criterion, Rubric
 from methods.static import Static
 
 RUBRIC = Rubric(

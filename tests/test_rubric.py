@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.rubric import Rubric, RubricFormatError, load_examples, parse_openrubrics_text
+from core.rubric import Rubric, RubricFormatError, load_examples, parse_openrubrics_text
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -96,8 +96,8 @@ def test_missing_file_and_unknown_format(tmp_path):
 
 
 def test_bundled_toy_data_is_large_and_mixed():
-    from harness.data import resolve_path
-    from harness.rubric import iter_kinds
+    from core.data import resolve_path
+    from core.rubric import iter_kinds
 
     ex = load_examples(resolve_path("assets:toy.jsonl"))
     assert len(ex) >= 64

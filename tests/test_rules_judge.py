@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from core.rubric import Criterion, Rubric
 from evals.judges.base import JudgeRequest, normalize
 from evals.judges.rules import CheckError, RulesJudge, ifeval_check
-from harness.rubric import Criterion, Rubric
 
 
 def _rubric(*crits):

@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from core.registry import component
+from core.rubric import Example, RubricFormatError
 from evals import metrics
 from evals.benchmarks.base import (
     DEFAULT_PAIRWISE_RUBRIC,
@@ -49,8 +51,6 @@ from evals.benchmarks.base import (
     sample,
 )
 from evals.judges.base import Judge, JudgeRequest
-from harness.rubric import Example, RubricFormatError
-from harness.schema import component
 
 FIXTURE = FIXTURES / "alpaca_eval_gpt4_baseline.json"
 

@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from core.registry import component
+from core.rubric import Example, RubricFormatError
 from evals import metrics
 from evals.benchmarks.base import (
     DEFAULT_PAIRWISE_RUBRIC,
@@ -50,8 +52,6 @@ from evals.benchmarks.base import (
     sample,
 )
 from evals.judges.base import Judge, JudgeRequest
-from harness.rubric import Example, RubricFormatError
-from harness.schema import component
 
 FIXTURE_DIR = FIXTURES / "arena_hard_v2"
 FIXTURE = FIXTURE_DIR / "question.jsonl"

@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from core.rubric import Example, RubricFormatError, build_example, read_rows  # noqa: F401 (re-exported)
 from evals.judges.base import Judge, JudgeRequest, Judgment, normalize
-from harness.rubric import Example, RubricFormatError, build_example, read_rows  # noqa: F401 (re-exported)
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 

@@ -29,6 +29,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from core.registry import component
+from core.rubric import Example, RubricFormatError, item_number, item_text, object_items
 from evals import metrics
 from evals.benchmarks.base import (
     FIXTURES,
@@ -43,8 +45,6 @@ from evals.benchmarks.base import (
     with_mode,
 )
 from evals.judges.base import Judge, JudgeRequest
-from harness.rubric import Example, RubricFormatError, item_number, item_text, object_items
-from harness.schema import component
 
 FIXTURE = FIXTURES / "healthbench.jsonl"
 

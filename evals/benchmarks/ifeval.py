@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from core.registry import component
+from core.rubric import Example, RubricFormatError
 from evals import metrics
 from evals.benchmarks.base import (
     Benchmark,
@@ -29,8 +31,6 @@ from evals.benchmarks.base import (
 )
 from evals.judges.base import Judge, JudgeRequest
 from evals.judges.rules import RulesJudge, ifeval_loose_check
-from harness.rubric import Example, RubricFormatError
-from harness.schema import component
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "ifeval.jsonl"
 

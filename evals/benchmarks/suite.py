@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from harness.schema import component
+from core.registry import component
 
 ALL = ["healthbench", "writingbench", "arena_hard", "alpaca_eval", "ifeval", "infobench", "toy_heldout"]
 

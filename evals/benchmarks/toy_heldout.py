@@ -1,7 +1,7 @@
 """Held-out split of the training rubric data (``data=toy`` by default), scored with the rules judge.
 
 The items are the ``data.heldout_fraction`` share of the sweep's own data config that
-training never sees (``harness.data.load_training_examples``), so the score measures how
+training never sees (``core.data.load_training_examples``), so the score measures how
 well the trained policy meets those rubrics on unseen prompts. In a sweep cell the
 benchmark's ``source`` node interpolates the root config's ``data``; stand-alone
 (``python -m harness.evaluate``) it falls back to the bundled toy data with a 25 % split.
@@ -23,11 +23,11 @@ from typing import Any
 
 import numpy as np
 
+from core.registry import component
+from core.rubric import Example
 from evals.benchmarks.base import Benchmark, BenchResult, is_severe, polarization, run_judge, sample
 from evals.judges.base import Judge, JudgeRequest, normalize
 from evals.judges.rules import RulesJudge
-from harness.rubric import Example
-from harness.schema import component
 
 DEFAULT_DATA = {"name": "toy", "path": "assets:toy.jsonl", "hub_id": None, "split": "train", "format": "harness",
                 "limit": None, "heldout_fraction": 0.25}
@@ -47,7 +47,7 @@ class ToyHeldout(Benchmark):
         self.data = OmegaConf.create(d)
 
     def load(self) -> list[Example]:
-        from harness.data import load_training_examples
+        from core.data import load_training_examples
 
         if not float(self.data.heldout_fraction) > 0:
             raise ValueError(f"toy_heldout: data '{self.data.name}' has heldout_fraction=0: no held-out items "
@@ -58,7 +58,7 @@ class ToyHeldout(Benchmark):
     def score(self, items: Sequence[Example], responses: Sequence[str], judge: Judge) -> BenchResult:
         if not items:
             raise ValueError("toy_heldout: no items to score")
-        from harness.rewards import oriented
+        from core.scores import oriented
 
         rules = judge if isinstance(judge, RulesJudge) else RulesJudge()
         js = run_judge(rules, [JudgeRequest(e.question, e.rubric, r) for e, r in zip(items, responses, strict=True)],

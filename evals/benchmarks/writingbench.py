@@ -22,6 +22,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from core.registry import component
+from core.rubric import Example, RubricFormatError, item_text, object_items
 from evals import metrics
 from evals.benchmarks.base import (
     FIXTURES,
@@ -36,8 +38,6 @@ from evals.benchmarks.base import (
     sample,
 )
 from evals.judges.base import Judge, JudgeRequest
-from harness.rubric import Example, RubricFormatError, item_text, object_items
-from harness.schema import component
 
 FIXTURE = FIXTURES / "writingbench.jsonl"
 BANDS = ("1-2", "3-4", "5-6", "7-8", "9-10")

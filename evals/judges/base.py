@@ -12,11 +12,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
-from harness.rubric import Rubric
-
-Score = bool | int | None
+from core.rubric import Rubric
+from core.scores import Score, normalize  # noqa: F401 (re-exported)
 
 
 @dataclass(frozen=True)
@@ -38,18 +35,6 @@ class Judgment:
     @property
     def unscorable(self) -> int:
         return sum(s is None for s in self.scores)
-
-
-def normalize(scores: Sequence[Score], kinds: Sequence[str]) -> np.ndarray:
-    """Raw scores -> [0, 1]: hard rule 0/1, principle score/10, unscorable NaN."""
-    if len(scores) != len(kinds):
-        raise ValueError(f"{len(scores)} scores for {len(kinds)} criteria")
-    out = np.full(len(scores), np.nan, dtype=np.float64)
-    for k, (s, kind) in enumerate(zip(scores, kinds, strict=True)):
-        if s is None:
-            continue
-        out[k] = float(bool(s)) if kind == "hard_rule" else float(s) / 10.0
-    return out
 
 
 class Judge(ABC):

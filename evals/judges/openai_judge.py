@@ -73,11 +73,11 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from core.registry import component
+from core.rubric import Rubric
 from evals.judges import prompts
 from evals.judges.base import Judge, JudgeRequest, Judgment, Score
 from evals.judges.cache import JudgeCache, cache_key
-from harness.rubric import Rubric
-from harness.schema import component
 
 log = logging.getLogger(__name__)
 

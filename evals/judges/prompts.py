@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from harness.rubric import Criterion, Rubric
+from core.rubric import Criterion, Rubric
 
 RUBRIC_VERSION = "rubric-v1"
 PAIRWISE_VERSION = "pairwise-v1"

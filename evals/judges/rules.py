@@ -18,9 +18,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from core.registry import component
+from core.rubric import Criterion, Rubric
 from evals.judges.base import Judge, JudgeRequest, Judgment, Score
-from harness.rubric import Criterion, Rubric
-from harness.schema import component
 
 NLTK_DATA = Path(__file__).resolve().parent.parent / "nltk_data"
 

@@ -22,8 +22,8 @@ from typing import Any
 
 from hydra.utils import instantiate
 
+from core.rubric import Example
 from evals.layer import member_config
-from harness.rubric import Example
 
 _JUDGE: Any = None
 METRICS: dict[str, list[str]] = {

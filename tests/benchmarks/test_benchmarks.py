@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from core.rubric import RubricFormatError
 from evals.benchmarks.alpaca_eval import AlpacaEval
 from evals.benchmarks.arena_hard import ArenaHard
 from evals.benchmarks.base import BenchResult, judge_pairs, rubric_score, with_mode
@@ -15,7 +16,6 @@ from evals.benchmarks.ifeval import IFEval
 from evals.benchmarks.infobench import InFoBench
 from evals.benchmarks.writingbench import WritingBench
 from evals.judges.base import Judge, JudgeRequest, Judgment
-from harness.rubric import RubricFormatError
 
 ALL = [HealthBench, WritingBench, ArenaHard, AlpacaEval, IFEval, InFoBench]
 

@@ -13,7 +13,7 @@ import sys
 
 from evals.judges.rules import RulesJudge
 from harness.rewards import RubricReward
-from harness.rubric import Criterion, Rubric
+from core.rubric import Criterion, Rubric
 from methods.focal import Focal
 
 R1 = Rubric(

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
+from core.rubric import Criterion, Rubric
 from evals.judges.base import JudgeRequest
 from evals.judges.openai_judge import OpenAIJudge
-from evals.judges.testserver import JudgeTestServer
-from harness.rubric import Criterion, Rubric
+from testing.testserver import JudgeTestServer
 
 QUESTION = "What is the capital of France? Answer in one sentence."
 

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from core.rubric import Rubric
 from evals.judges import prompts
 from evals.judges.base import JudgeRequest
 from evals.judges.openai_judge import JudgeConfigError, OpenAIJudge
-from evals.judges.testserver import Fault, JudgeTestServer, rules_scores
-from harness.rubric import Rubric
+from testing.testserver import Fault, JudgeTestServer, rules_scores
 
 from .conftest import QUESTION
 
@@ -360,7 +360,7 @@ def test_exit_without_close_leaves_nothing_open(server):
     code = f"""
 from evals.judges.base import JudgeRequest
 from evals.judges.openai_judge import OpenAIJudge
-from harness.rubric import Criterion, Rubric
+from core.rubric import Criterion, Rubric
 rubric = Rubric(criteria=(Criterion(text="Names Paris", kind="hard_rule", check={{"type": "contains", "value": "Paris"}}),))
 j = OpenAIJudge(base_url={server.url!r}, model="m", mode="rubric", cache=False)
 print(j.judge([JudgeRequest("Capital of France?", rubric, "Paris.")])[0].scores)

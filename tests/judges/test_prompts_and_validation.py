@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from core.rubric import Criterion, Rubric
 from evals.judges import prompts
 from evals.judges.openai_judge import (
     InvalidReply,
@@ -18,7 +19,6 @@ from evals.judges.openai_judge import (
     validate_rubric_reply,
     validate_scores,
 )
-from harness.rubric import Criterion, Rubric
 
 KINDS = ("hard_rule", "principle", "hard_rule", "principle")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.rubric import Criterion, Rubric
+from core.rubric import Criterion, Rubric
 from methods.base import ScoreBatch, build_batch
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from methods_testutil import make_rubric, uniform_batch
 
-from harness.rubric import Criterion, Rubric
+from core.rubric import Criterion, Rubric
 from methods.gdpo import GDPO, group_zscores
 from methods.maxmin import MaxMin
 from methods.prior import PriorWeights, rubric_weights, validate_llm_weights

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from methods_testutil import batch_for, make_rubric, random_groups
 
+from harness.method_config import CONF_DIR, compose_method, method_names
 from methods.base import Aggregate, BaseWeights, Method, build_batch
-from methods.config import CONF_DIR, compose_method, method_names
 from methods.diagnostics import rollout_weights, summarize
 
 NAMES = method_names()

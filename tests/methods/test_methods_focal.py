@@ -47,7 +47,7 @@ def test_focal_prior_gamma_zero_is_prior_exactly(seed):
 
 
 def test_focal_prior_gamma_zero_via_configs():
-    from methods.config import instantiate_method
+    from harness.method_config import instantiate_method
 
     fp, pr = instantiate_method("focal_prior", ["gamma=0"]), instantiate_method("prior")
     groups = random_groups(np.random.default_rng(3), 8, 4, 2, 6)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from harness.method_config import method_names
 from harness.simulate import main
-from methods.config import method_names
 
 
 def test_simulate_tiny(tmp_path, capsys):

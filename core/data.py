@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from harness.rubric import Example, load_examples, load_hub_examples
+from core.rubric import Example, load_examples, load_hub_examples
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 

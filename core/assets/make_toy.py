@@ -1,4 +1,4 @@
-"""Regenerate harness/assets/toy.jsonl (the bundled `data=toy` training set).
+"""Regenerate core/assets/toy.jsonl (the bundled `data=toy` training set).
 
 Deterministic. Every criterion carries a check the offline rules judge scores. The
 criteria are surface features that the warmed-up tiny model (harness/tiny.py) already
@@ -17,7 +17,7 @@ criterion's axis, as a rubric author would set them: safety 3, content 2, the re
 Tags: the axis, the difficulty level (``level:*``), the criterion (``crit:*``) and ``all``
 (so training logs the unweighted mean satisfaction, comparable across methods).
 The design was fixed once for learnability, not per method.
-Run: python harness/assets/make_toy.py
+Run: python core/assets/make_toy.py
 """
 
 import json

@@ -30,7 +30,7 @@ Usage::
         OpenAIJudge(base_url=srv.url, ...)
         srv.requests  # requests received
 
-or as a separate process: ``python -m evals.judges.testserver --port 8123 --latency 0.05``.
+or as a separate process: ``python -m testing.testserver --port 8123 --latency 0.05``.
 """
 
 from __future__ import annotations
@@ -47,8 +47,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from core.rubric import Criterion, Rubric
 from evals.judges.prompts import parse_prompt
-from harness.rubric import Criterion, Rubric
 
 FAULT_KINDS = (
     "latency",

@@ -1,0 +1,134 @@
+"""Typed config schemas (Hydra structured configs) for the core groups.
+
+The root ``Config`` types the core groups; pluggable components (methods, judges,
+benchmarks) declare their own dataclass next to their code with
+``core.registry.component``, and their YAML pulls it in with
+``- /schema/<group>/<name>@_here_`` so a typo or a wrong type fails at compose time,
+not an hour into a SLURM job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from omegaconf import MISSING
+
+
+@dataclass
+class ScaleConf:
+    """A model scale: what to load and what it needs from the cluster."""
+
+    name: str = MISSING
+    model: str = MISSING  # hub id, local path, or "tiny" (built locally by harness.tiny)
+    dtype: str = "float32"
+    gpus_per_node: int = 0
+    processes_per_node: int = 1  # training processes (tasks) per node: one per GPU on multi-GPU scales
+    cpus_per_task: int = 2  # per process
+    mem_gb: int = 8
+    timeout_min: int = 60
+    nodes: int = 1
+    use_vllm: bool = False
+    deepspeed: str | None = None  # path to an accelerate/DeepSpeed config for multi-GPU scales
+
+
+@dataclass
+class DataConf:
+    """Training rubric data: a local JSONL (harness/openrubrics/rar format) or a hub id."""
+
+    name: str = MISSING
+    path: str | None = None
+    hub_id: str | None = None
+    split: str = "train"
+    format: str = "harness"
+    limit: int | None = None
+    heldout_fraction: float = 0.0
+
+
+class LossType(StrEnum):
+    """TRL GRPO loss aggregations (``GRPOConfig.loss_type``); an enum so a typo fails at compose."""
+
+    grpo = "grpo"
+    dr_grpo = "dr_grpo"
+    dapo = "dapo"
+    bnpo = "bnpo"
+    cispo = "cispo"
+    sapo = "sapo"
+
+
+class ScaleRewards(StrEnum):
+    """TRL advantage scaling (``GRPOConfig.scale_rewards``): by group std, batch std, or none (Dr. GRPO)."""
+
+    group = "group"
+    batch = "batch"
+    none = "none"
+
+
+@dataclass
+class TrainConf:
+    """GRPO settings; every field is passed to TRL's ``GRPOConfig`` under the same name."""
+
+    max_steps: int = 8
+    learning_rate: float = 1e-4
+    per_device_train_batch_size: int = 8
+    gradient_accumulation_steps: int = 1
+    num_generations: int = 4
+    max_completion_length: int = 24
+    temperature: float = 1.0
+    beta: float = 0.0
+    logging_steps: int = 1
+    save_steps: int = 4
+    save_total_limit: int = 2
+    bf16: bool = False
+    use_cpu: bool = True
+    log_completions: bool = False
+    loss_type: LossType = LossType.dapo  # TRL's default
+    scale_rewards: ScaleRewards = ScaleRewards.group
+    epsilon: float = 0.2  # PPO clip (lower)
+    epsilon_high: float | None = None  # DAPO clip-higher; None = epsilon
+    num_iterations: int = 1  # PPO epochs per generation batch
+    top_p: float = 1.0
+    mask_truncated_completions: bool = False  # DAPO: no loss on completions cut at max_completion_length
+
+
+@dataclass
+class EvalConf:
+    backend: str = "hf"  # lm-eval model backend: hf (CPU/GPU) or vllm
+    max_new_tokens: int = 48
+    batch_size: int = 8
+    temperature: float = 0.0
+
+
+@dataclass
+class TrackingConf:
+    backend: str = "wandb"  # wandb | none
+    mode: str = "offline"  # offline | online | disabled
+    project: str = "focal-harness"
+    entity: str | None = None
+    group: str | None = None  # defaults to the sweep name
+    tags: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunConf:
+    """Where results land and how a cell is identified."""
+
+    root: str = "runs"
+    sweep: str = "default"
+    force: bool = False
+
+
+@dataclass
+class Config:
+    method: Any = MISSING
+    scale: ScaleConf = MISSING
+    judge: Any = MISSING
+    data: DataConf = MISSING
+    benchmark: Any = MISSING
+    tracking: TrackingConf = MISSING
+    train: TrainConf = field(default_factory=TrainConf)
+    eval: EvalConf = field(default_factory=EvalConf)
+    run: RunConf = field(default_factory=RunConf)
+    seed: int = 0
+    cache_dir: str = "${oc.env:FOCAL_HARNESS_CACHE,${oc.env:HOME}/.cache/focal-harness}"
