@@ -120,6 +120,29 @@ class RunConf:
 
 
 @dataclass
+class ReportConf:
+    """What ``harness.report`` compares and summarizes (the post-sweep report and the CLI read it).
+
+    ``pairs``: extra pairwise comparisons ``[a, b]`` (a - b), each run only when both methods are in
+    the sweep. ``train_end``: end-of-training table, column -> training-log key; ``train_end_tags``:
+    tag prefixes whose values each get a column (``level`` -> ``level:easy``...); ``worst``: column
+    -> tag prefix whose lowest per-value average it shows. Data-specific keys belong in the
+    experiment preset, not in the report's code.
+    """
+
+    target: str = "focal"
+    baselines: list[str] = field(default_factory=lambda: ["static", "prior"])
+    pairs: list[list[str]] = field(default_factory=lambda: [["focal", "pow3r"]])
+    confidence: float = 0.95
+    train_end: dict[str, str] = field(default_factory=lambda: {
+        "hard rules": "satisfaction/hard_rule", "principles": "satisfaction/principle",
+        "cut at length cap": "completions/clipped_ratio"})
+    train_end_tags: list[str] = field(default_factory=list)
+    worst: dict[str, str] = field(default_factory=dict)
+    last_steps: int = 5
+
+
+@dataclass
 class Config:
     method: Any = MISSING
     scale: ScaleConf = MISSING
@@ -130,5 +153,6 @@ class Config:
     train: TrainConf = field(default_factory=TrainConf)
     eval: EvalConf = field(default_factory=EvalConf)
     run: RunConf = field(default_factory=RunConf)
+    report: ReportConf = field(default_factory=ReportConf)
     seed: int = 0
     cache_dir: str = "${oc.env:FOCAL_HARNESS_CACHE,${oc.env:HOME}/.cache/focal-harness}"

@@ -6,8 +6,8 @@
   do not all wait on its build lock, and starts a progress line every ``progress_every_s``
   seconds: elapsed time, policies trained and cells finished in this sweep so far;
 * ``on_multirun_end`` prints one line per cell (score or INCOMPLETE), then runs
-  ``harness.report`` on the sweep folder and prints its main and polarization tables and
-  where the report and its plots are (``<sweep>/report/``).
+  ``harness.report`` on the sweep folder with the config's ``report`` node (target, baselines,
+  extra pairs) and prints its tables and where the report and its plots are (``<sweep>/report/``).
 """
 
 from __future__ import annotations
@@ -25,10 +25,12 @@ from omegaconf import DictConfig
 def sweep_table(sweep_dir: Path, max_rows: int = 30) -> str:
     """One line per cell folder: finished cells with their score, unfinished ones flagged.
     Above ``max_rows`` cells only the unfinished ones are listed, after a count."""
+    from harness.tables import plain
+
     cells = sorted((sweep_dir / "cells").glob("*/")) if (sweep_dir / "cells").is_dir() else []
     if not cells:
         return f"no cells under {sweep_dir / 'cells'}"
-    rows = [("cell", "metric", "score", "status")]
+    rows = []
     for c in cells:
         res = c / "result.json"
         if (c / "DONE").exists() and res.exists():
@@ -37,16 +39,15 @@ def sweep_table(sweep_dir: Path, max_rows: int = 30) -> str:
         else:
             rows.append((c.name, "-", "-", "INCOMPLETE (failed, cancelled or still running)"))
     head = ""
-    if len(rows) - 1 > max_rows:
-        bad = [r for r in rows[1:] if r[3] != "done"]
-        head = (f"{len(rows) - 1} cells: {len(rows) - 1 - len(bad)} done, {len(bad)} INCOMPLETE" if bad
-                else f"{len(rows) - 1} cells, all done")
+    if len(rows) > max_rows:
+        bad = [r for r in rows if r[3] != "done"]
+        head = (f"{len(rows)} cells: {len(rows) - len(bad)} done, {len(bad)} INCOMPLETE" if bad
+                else f"{len(rows)} cells, all done")
         if not bad:
             return head
         head += "\n"
-        rows = [rows[0], *bad]
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    return head + "\n".join("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in rows)
+        rows = bad
+    return head + plain(("cell", "metric", "score", "status"), rows)
 
 
 def expected_jobs(config: DictConfig) -> int | None:
@@ -122,26 +123,28 @@ class SweepSummary(Callback):
         sweep_dir = Path(config.run.root).expanduser() / str(config.run.sweep)
         print(f"\nSweep {sweep_dir}:\n" + sweep_table(sweep_dir), flush=True)
         if self.report:
-            print(run_report(sweep_dir), flush=True)
+            print(run_report(sweep_dir, config.get("report")), flush=True)
 
 
-def run_report(sweep_dir: Path) -> str:
-    """``harness.report`` on the sweep folder: write it, return its tables and where it is."""
+def run_report(sweep_dir: Path, settings: Any = None) -> str:
+    """``harness.report`` on the sweep folder with the sweep's ``report`` config (target, baselines,
+    pairs, training-end columns): write it, return its tables and where it is."""
+    from omegaconf import OmegaConf
+
     from harness import report as R
 
     try:
         sweep = R.load_sweep(sweep_dir)
     except R.ReportError as e:
         return f"\nno report: {e}"
+    if settings is not None:  # the multirun's own config wins over what the cells' config.yaml say
+        node = OmegaConf.to_container(settings, resolve=True) if isinstance(settings, DictConfig) else settings
+        sweep.settings = R.report_settings(node)
     rep = R.build_report(sweep)
     out = sweep.root / "report"
     files = R.write_report(rep, out)
     pngs = sorted(f.name for f in files if f.suffix == ".png")
-    parts = ["", f"Report of {sweep_dir} ({len(sweep.cells)} complete cells):", "", R.render_main_table(rep), "",
-             R.render_statistics(rep), "", "Polarization (per benchmark):", "", R.render_polarization(rep), ""]
-    tend = R.render_training_end(sweep.curves, confidence=rep.confidence)
-    if tend:
-        parts += [tend, ""]
+    parts = ["", f"Report of {sweep_dir} ({len(sweep.cells)} complete cells):", "", R.render_text(rep), ""]
     miss = R.render_missing(sweep)
     if miss:
         parts += [miss, ""]

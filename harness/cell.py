@@ -235,18 +235,18 @@ def _evaluate_cell(cfg: DictConfig, choices: Mapping[str, str], policy: RunDir, 
 
 
 def summary_table(result: Mapping[str, Any]) -> str:
+    """What a sweep job prints at its end: one line per member of a suite, else the cell's key facts."""
+    from harness.tables import plain
+
     if "cells" in result:  # a suite: one line per member cell
         cells = result["cells"]
         t = cells[0].get("train", {}) if cells else {}
-        rows = [("benchmark", "metric", "score", "cell")]
-        rows += [(r["benchmark"], r["primary"], f"{r['score']:.4f}", str(Path(r["cell_dir"]) / "result.json")
-                  + ("  (already complete)" if r.get("skipped") else "")) for r in cells]
-        w = [max(len(r[i]) for r in rows) for i in range(4)]
-        lines = ["  ".join(v.ljust(x) for v, x in zip(r, w, strict=True)).rstrip() for r in rows]
-        lines.append(f"train steps {t.get('steps')}, reward first -> last "
-                     f"{_fmt(t.get('reward_first'))} -> {_fmt(t.get('reward_last'))}; policy "
-                     f"{cells[0]['policy_dir'] if cells else '-'}")
-        return "\n".join(lines)
+        rows = [(r["benchmark"], r["primary"], f"{r['score']:.4f}", str(Path(r["cell_dir"]) / "result.json")
+                 + ("  (already complete)" if r.get("skipped") else "")) for r in cells]
+        return (plain(("benchmark", "metric", "score", "cell"), rows) + "\n"
+                f"train steps {t.get('steps')}, reward first -> last "
+                f"{_fmt(t.get('reward_first'))} -> {_fmt(t.get('reward_last'))}; policy "
+                f"{cells[0]['policy_dir'] if cells else '-'}")
     t = result.get("train", {})
     rows = [
         ("cell", result["cell"]),
@@ -261,8 +261,7 @@ def summary_table(result: Mapping[str, Any]) -> str:
     ]
     if result.get("skipped"):
         rows.insert(0, ("status", "already complete (skipped; run.force=true re-runs)"))
-    w = max(len(k) for k, _ in rows)
-    return "\n".join(f"{k.ljust(w)}  {v}" for k, v in rows)
+    return plain(None, rows)
 
 
 def _fmt(x: Any) -> str:

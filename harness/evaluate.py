@@ -127,14 +127,15 @@ def run_evaluation(cfg: DictConfig, choices: Mapping[str, str] | None = None) ->
 
 
 def summary_table(results: Sequence[Mapping[str, Any]]) -> str:
-    rows = [("benchmark", "items", "primary metric", "score", "worst dim", "severe rate", "result")]
+    from harness.tables import plain
+
+    rows = []
     for r in results:
         m = r["metrics"]
         rows.append((r["benchmark"], str(r["n_items"]), r["primary"], f"{r['score']:.4f}",
                      _fmt(m.get("polarization/worst_dimension")), _fmt(m.get("polarization/severe_deficiency_rate")),
                      str(Path(r["cell_dir"]) / "result.json") + (" (skipped)" if r.get("skipped") else "")))
-    w = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(c.ljust(w[i]) for i, c in enumerate(row)) for row in rows)
+    return plain(("benchmark", "items", "primary metric", "score", "worst dim", "severe rate", "result"), rows)
 
 
 def _fmt(x: Any) -> str:

@@ -17,10 +17,11 @@ import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from harness.report import CURVE_FAMILIES, POLARIZATION, render_main_table, render_statistics
+from harness.report.keys import POLARIZATION, curve_families
+from harness.report.render import render_main_table, render_statistics
 
 if TYPE_CHECKING:
-    from harness.report import Report
+    from harness.report.build import Report
 
 TRAIN_X = "train/global_step"
 DEFAULT_CURVE_KEYS = ("satisfaction/hard_rule", "satisfaction/principle", "weight/hard_rule", "weight/principle",
@@ -52,7 +53,7 @@ def curve_keys(rep: Report) -> list[str]:
     import re
 
     keys = sorted(set(rep.sweep.curves["key"])) if not rep.sweep.curves.empty else list(DEFAULT_CURVE_KEYS)
-    pats = [re.compile(p) for _, p in CURVE_FAMILIES.values()]
+    pats = [re.compile(p) for _, p in curve_families(keys).values()]
     return [k for k in keys if any(p.match(k) for p in pats)]
 
 
@@ -69,7 +70,8 @@ def build_wandb_report(rep: Report, entity: str, project: str | None = None, tit
     primaries = sorted(set(sweep.cells["primary"]))
     dims = sorted(c for c in sweep.cells.columns if c.startswith("dim/"))
     bars = [wr.BarPlot(title=f"eval/{p}", metrics=[f"eval/{p}"], orientation="v") for p in primaries]
-    bars += [wr.BarPlot(title="polarization", metrics=[f"eval/{p}" for p in POLARIZATION], orientation="v")]
+    present = [p for p in POLARIZATION if p in sweep.cells.columns] or list(POLARIZATION)[:2]
+    bars += [wr.BarPlot(title="polarization", metrics=[f"eval/{p}" for p in present], orientation="v")]
     if dims:
         bars.append(wr.BarPlot(title="per-dimension scores", metrics=[f"eval/{d}" for d in dims], orientation="v"))
     blocks = [

@@ -37,6 +37,11 @@ BEST = {
 }
 # sorted by (scale, benchmark), the order the report uses
 DELTAS = [BEST[k][1] for k in sorted(BEST)]
+# Cliff's delta of focal vs that baseline over the 3 x 3 seed pairs, by hand:
+#   large/gamma: focal .22 .24 .26 vs static .10 .20 .30 -> each beats two, loses to one: (6 - 3) / 9
+#   small/gamma: focal .57 .59 .61 vs prior .60 .61 .62 -> .57 and .59 lose 3 each, .61 wins 1 ties 1
+#                loses 1: (1 - 7) / 9; every other focal seed beats every baseline seed: 1
+EFFECTS = [1.0, 1.0, 1 / 3, 1.0, 1.0, -2 / 3]
 
 
 def _hash(*parts) -> str:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import shutil
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
-from sweep_builder import BEST, DELTAS, MEANS, SCORES, build_sweep
+from sweep_builder import BEST, DELTAS, EFFECTS, MEANS, SCORES, build_sweep
 
 from harness import report as R
 
@@ -124,21 +125,34 @@ def test_win_count(rep):
     assert "**5 of 6**" in R.render_statistics(rep)
 
 
-def test_wilcoxon_matches_scipy_and_hand_value(rep):
-    ref = stats.wilcoxon(DELTAS)
+def test_effects_are_cliffs_delta_by_hand(rep):
+    assert rep.comparisons["effect"].tolist() == pytest.approx(EFFECTS)
+    assert R.cliffs_delta([1, 2], [2, 2]) == pytest.approx(-0.5)  # (0 wins - 2 losses) / 4 pairs
+    assert R.cliffs_delta([0.3], [0.3]) == 0.0 and R.cliffs_delta([0.4], [0.3]) == 1.0  # one seed each
+
+
+def test_wilcoxon_on_effects_matches_scipy_and_hand_value(rep):
+    ref = stats.wilcoxon(EFFECTS)
     assert rep.wilcoxon.statistic == pytest.approx(ref.statistic)
     assert rep.wilcoxon.pvalue == pytest.approx(ref.pvalue)
-    # by hand: |d| ranks 1..6, the only negative delta (-0.02) has rank 1 -> W = 1;
-    # exact two-sided p = 2 * P(T <= 1) = 2 * 2 / 2**6
-    assert rep.wilcoxon.statistic == 1
-    assert rep.wilcoxon.pvalue == pytest.approx(2 * 2 / 64)
+    # by hand: |effects| 1/3, 2/3, 1, 1, 1, 1 have ranks 1, 2, 4.5 x 4; the only negative one
+    # (-2/3) has rank 2 -> W = 2 (not the raw deltas' W = 1: the ranks are over unit-free effects)
+    assert rep.wilcoxon.statistic == 2
+
+
+def test_sign_test_counts_wins_and_losses(rep):
+    # 5 wins, 1 loss: two-sided binomial p = 2 * (C(6,0) + C(6,1)) / 2**6 = 14 / 64
+    assert rep.sign.pvalue == pytest.approx(14 / 64)
+    assert "5 wins, 1 losses, 0 ties" in rep.sign.message
+    assert "**sign test**" in R.render_statistics(rep)
+    assert math.isnan(R.sign_test([0.0, 0.0]).pvalue)
 
 
 def test_bootstrap_ci_matches_scipy_seeded(rep):
-    ref = stats.bootstrap((np.array(DELTAS),), np.mean, confidence_level=0.95, n_resamples=2000,
+    ref = stats.bootstrap((np.array(EFFECTS),), np.mean, confidence_level=0.95, n_resamples=2000,
                           rng=np.random.default_rng(7))
     b = rep.bootstrap
-    assert b.statistic == pytest.approx(sum(DELTAS) / 6)
+    assert b.statistic == pytest.approx(sum(EFFECTS) / 6)
     assert (b.low, b.high) == pytest.approx((ref.confidence_interval.low, ref.confidence_interval.high))
     assert b.low < b.statistic < b.high
 
@@ -224,7 +238,7 @@ def test_all_incomplete_exit_2(sweep_dir, capsys):
 def test_cli_writes_markdown_csv_and_png(sweep_dir, tmp_path, capsys):
     out = tmp_path / "out"
     assert R.main([str(sweep_dir), "--out", str(out), "--n-resamples", "500"]) == 0
-    printed = capsys.readouterr().out
+    printed = re.sub(r" +", " ", capsys.readouterr().out)  # tables are padded to align their columns
     assert "| scale | method | alpha | beta | gamma |" in printed
     assert "0.520 ± 0.050 (n=3)" in printed  # small/alpha/static
     assert "Δ focal − best static" in printed and "+0.050 vs static" in printed and "-0.020 vs prior" in printed
@@ -243,7 +257,8 @@ def test_cli_writes_markdown_csv_and_png(sweep_dir, tmp_path, capsys):
     assert csv["delta"].tolist() == pytest.approx(DELTAS)
     st = json.loads((out / "statistics.json").read_text())
     assert (st["wins"], st["comparisons"]) == (5, 6)
-    assert st["wilcoxon"]["pvalue"] == pytest.approx(stats.wilcoxon(DELTAS).pvalue)
+    assert st["wilcoxon"]["pvalue"] == pytest.approx(stats.wilcoxon(EFFECTS).pvalue)
+    assert st["sign_test"]["pvalue"] == pytest.approx(14 / 64) and st["losses"] == 1
 
 
 def test_default_out_is_inside_the_sweep(sweep_dir):
@@ -299,10 +314,13 @@ def test_training_end_averages_the_last_steps_and_drops_absent_columns():
                 ("static", "tiny", seed, "p", step, "satisfaction/tag/crit:b", 0.9 if early else 0.7),
             ]
     curves = pd.DataFrame(rows, columns=["method", "scale", "seed", "policy", "step", "key", "value"])
-    end = R.training_end(curves).set_index("seed")
+    toy = R.report_settings({"train_end": {"mean satisfaction": "satisfaction/tag/all"}, "train_end_tags": ["level"],
+                             "worst": {"worst criterion": "crit"}})
+    end = R.training_end(curves, toy).set_index("seed")
     assert end.loc[0, "cut at length cap"] == pytest.approx(1.0) and end.loc[1, "cut at length cap"] == 0.0
     assert end.loc[0, "worst criterion"] == pytest.approx(0.2) and end.loc[1, "worst criterion"] == pytest.approx(0.4)
-    assert end.loc[0, "mean satisfaction"] == pytest.approx(0.6) and np.isnan(end.loc[0, "easy"])
-    text = R.render_training_end(curves)
-    assert "| mean satisfaction | cut at length cap | worst criterion |" in text  # no empty level columns
+    assert end.loc[0, "mean satisfaction"] == pytest.approx(0.6) and "easy" not in end.columns
+    text = re.sub(r" +", " ", R.render_training_end(curves, toy))
+    # the defaults' hard rules / principles columns and the absent level columns are dropped
+    assert "| scale | method | cut at length cap | mean satisfaction | worst criterion |" in text
     assert "0.500 ± 6.353 (n=2)" in text  # clipped ratio: mean 0.5, t(0.975, 1) * sem(1, 0) = 12.706 * 0.5
