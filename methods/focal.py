@@ -28,15 +28,24 @@ before the batch and the last one's update is kept.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from enum import StrEnum
 
 import numpy as np
 
 from core.registry import component
 from methods.base import Aggregate, BaseWeights, Method, ScoreBatch, weighted_mean
 
-MODES = ("group", "reference")
+
+class Mode(StrEnum):
+    """Where a criterion's saturation comes from: this group (``group``, with ``ema`` across steps when
+    > 0) or frozen at its first sighting (``reference``). An enum so ``method.mode=referenc`` fails at
+    compose time naming the valid values."""
+
+    group = "group"
+    reference = "reference"
+
+
+MODES = tuple(m.value for m in Mode)
 
 
 def group_saturation(batch: ScoreBatch, a: float, b: float) -> tuple[np.ndarray, np.ndarray]:
@@ -65,6 +74,7 @@ def focal_weights(w0: np.ndarray, s: np.ndarray, valid: np.ndarray, gamma: float
     return (1.0 - floor) * hat + floor * w0n
 
 
+@component("method", "focal")
 class Focal(Method):
     def __init__(
         self,
@@ -73,7 +83,7 @@ class Focal(Method):
         a: float = 1.0,
         b: float = 1.0,
         ema: float = 0.0,
-        mode: str = "group",
+        mode: Mode = Mode.group,
         floor: float = 0.05,
     ) -> None:
         super().__init__(base_weights)
@@ -85,6 +95,7 @@ class Focal(Method):
             raise ValueError(f"focal: ema must be in [0, 1), got {ema}")
         if mode not in MODES:
             raise ValueError(f"focal: mode must be one of {MODES}, got {mode!r}")
+        mode = Mode(mode)
         if not 0.0 <= floor <= 1.0:
             raise ValueError(f"focal: floor must be in [0, 1], got {floor}")
         self.gamma, self.a, self.b, self.ema, self.mode, self.floor = float(gamma), a, b, ema, mode, floor
@@ -154,16 +165,3 @@ class Focal(Method):
         for i, v in enumerate(entries.values()):
             self._table[i, : len(v)] = v
             self._sizes[i] = len(v)
-
-
-@component("method", "focal")
-@dataclass
-class FocalConf:
-    _target_: str = "methods.focal.Focal"
-    base_weights: Any = None
-    gamma: float = 2.0
-    a: float = 1.0
-    b: float = 1.0
-    ema: float = 0.0
-    mode: str = "group"
-    floor: float = 0.05

@@ -10,9 +10,6 @@ centred, not in [0, 1].
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 import numpy as np
 
 from core.registry import component
@@ -32,6 +29,7 @@ def group_zscores(scores: np.ndarray, eps: float = 1e-8) -> np.ndarray:
     return np.where(present, z, np.nan)
 
 
+@component("method", "gdpo")
 class GDPO(Method):
     def __init__(self, base_weights: BaseWeights | None = None, eps: float = 1e-8) -> None:
         super().__init__(base_weights)
@@ -40,11 +38,3 @@ class GDPO(Method):
     def aggregate(self, batch: ScoreBatch) -> Aggregate:
         rewards, _ = weighted_mean(group_zscores(batch.scores, self.eps), batch.base_weights)
         return Aggregate(rewards=rewards, weights=batch.base_weights.copy())
-
-
-@component("method", "gdpo")
-@dataclass
-class GDPOConf:
-    _target_: str = "methods.gdpo.GDPO"
-    base_weights: Any = None
-    eps: float = 1e-8

@@ -13,15 +13,13 @@ is their group average.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 import numpy as np
 
 from core.registry import component
 from methods.base import Aggregate, BaseWeights, Method, ScoreBatch
 
 
+@component("method", "maxmin")
 class MaxMin(Method):
     def __init__(self, base_weights: BaseWeights | None = None, tau: float = 0.0) -> None:
         super().__init__(base_weights)
@@ -54,11 +52,3 @@ class MaxMin(Method):
             gt = gw.sum(axis=-1, keepdims=True)
             weights = np.where(gt > 0, gw / np.where(gt > 0, gt, 1.0), batch.base_weights)
         return Aggregate(rewards=rewards, weights=weights, rollout_weights=eff)
-
-
-@component("method", "maxmin")
-@dataclass
-class MaxMinConf:
-    _target_: str = "methods.maxmin.MaxMin"
-    base_weights: Any = None
-    tau: float = 0.0

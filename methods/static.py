@@ -6,21 +6,12 @@ renormalized, so a judge failure never counts as a zero.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from core.registry import component
 from methods.base import Aggregate, Method, ScoreBatch, weighted_mean
 
 
+@component("method", "static")
 class Static(Method):
     def aggregate(self, batch: ScoreBatch) -> Aggregate:
         rewards, _ = weighted_mean(batch.scores, batch.base_weights)
         return Aggregate(rewards=rewards, weights=batch.base_weights.copy())
-
-
-@component("method", "static")
-@dataclass
-class StaticConf:
-    _target_: str = "methods.static.Static"
-    base_weights: Any = None

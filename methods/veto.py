@@ -8,9 +8,6 @@ A vetoed rollout's effective weights are all 0 in ``rollout_weights``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 import numpy as np
 
 from core.registry import component
@@ -19,6 +16,7 @@ from methods.base import KINDS, Aggregate, BaseWeights, Method, ScoreBatch, weig
 HARD = KINDS.index("hard_rule")
 
 
+@component("method", "veto")
 class Veto(Method):
     def __init__(
         self, base_weights: BaseWeights | None = None, floor_reward: float = 0.0, threshold: float = 0.5
@@ -40,12 +38,3 @@ class Veto(Method):
             rollout_weights=np.where(vetoed[..., None], 0.0, eff),
             extras={"veto/rate": rate},
         )
-
-
-@component("method", "veto")
-@dataclass
-class VetoConf:
-    _target_: str = "methods.veto.Veto"
-    base_weights: Any = None
-    floor_reward: float = 0.0
-    threshold: float = 0.5

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import os
 import subprocess
 import sys
@@ -187,3 +188,60 @@ def test_cli_cfg_job_and_compose_errors(tmp_path):
     typo = _cli("train.learning_rate=abc", cwd=tmp_path)
     assert typo.returncode != 0 and "learning_rate" in typo.stderr
     assert not (Path(tmp_path) / "runs").exists()  # nothing half-written
+
+
+def test_method_mode_is_an_enum_naming_its_values():
+    with pytest.raises(ConfigCompositionException) as info:
+        compose(["~experiment", "method=focal", "method.mode=referenc"])
+    cause = str(info.value.__cause__)
+    assert "referenc" in cause and "group" in cause and "reference" in cause
+    cfg, _ = compose(["~experiment", "method=focal", "method.mode=reference"])
+    assert instantiate(cfg.method).stateful
+
+
+def _yaml_keys(name: str) -> set[str]:
+    return set(OmegaConf.load(CONF_DIR / "method" / f"{name}.yaml"))
+
+
+def test_method_defaults_are_written_once_in_the_signature():
+    """A method's YAML holds its schema include, _target_ and base weights; every other value is the
+    constructor's default (the schema is derived from the signature, so there is no second copy)."""
+    import inspect
+
+    from harness.method_config import method_names
+
+    for name in method_names():
+        keys = _yaml_keys(name)
+        assert keys <= {"defaults", "_target_", "base_weights"}, (name, keys)
+        cfg, _ = compose(["~experiment", f"method={name}"])
+        cls = get_class(cfg.method._target_)
+        params = {k: p.default for k, p in inspect.signature(cls.__init__).parameters.items()
+                  if k not in ("self", "base_weights")}
+        got = {k: cfg.method[k] for k in params}
+        assert got == params, name
+    # focal_prior and prior only say what differs from focal and static
+    assert _yaml_keys("focal_prior") == _yaml_keys("prior") == {"defaults", "base_weights"}
+
+
+class Colour(enum.StrEnum):
+    red = "red"
+    blue = "blue"
+
+
+class Thing:
+    def __init__(self, n: int, rate: float | None = 0.5, colour: Colour = Colour.red,
+                 names: list[str] = ["a"], helper: object = None, **extra) -> None:  # noqa: B006
+        pass
+
+
+def test_schema_from_signature_types_defaults_and_typos():
+    from core.registry import schema_from_signature
+
+    schema = OmegaConf.structured(schema_from_signature(Thing))
+    assert OmegaConf.is_missing(schema, "n") and schema.rate == 0.5 and schema.colour == Colour.red
+    assert list(schema.names) == ["a"] and schema.helper is None and "extra" not in schema
+    assert schema._target_.endswith("Thing")
+    for bad in ({"n": "x"}, {"colour": "green"}, {"nn": 1}):
+        with pytest.raises((ValidationError, ConfigKeyError)):
+            OmegaConf.merge(schema, bad)
+    assert OmegaConf.merge(schema, {"rate": None, "helper": {"_target_": "x"}}).rate is None

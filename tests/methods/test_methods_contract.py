@@ -150,6 +150,8 @@ def test_schema_rejects_typos_at_compose_time(name, tmp_path):
             compose_method(name, ["gamma=abc"])
     # a typo inside the YAML itself is caught by the @component schema, before any training starts
     (tmp_path / "method").mkdir()
+    for other in (CONF_DIR / "method").glob("*.yaml"):  # a YAML may build on another (prior on static)
+        (tmp_path / "method" / other.name).write_text(other.read_text())
     text = (CONF_DIR / "method" / f"{name}.yaml").read_text()
     (tmp_path / "method" / f"{name}.yaml").write_text(text + "\ngama_typo: 1\n")
     with pytest.raises(Exception, match="(?i)gama_typo"):
