@@ -68,7 +68,9 @@ def schema_from_signature(cls: type, target: str | None = None) -> type:
         else:
             f = dataclasses.field(default=default)
         fields.append((pname, _config_type(hints.get(pname, Any)), f))
-    return dataclasses.make_dataclass(f"{cls.__name__}Conf", fields)
+    schema = dataclasses.make_dataclass(f"{cls.__name__}Conf", fields)
+    schema.__signature_of__ = cls  # type: ignore[attr-defined]  # marks a derived schema
+    return schema
 
 
 def components(group: str | None = None) -> dict[tuple[str, str], type]:
