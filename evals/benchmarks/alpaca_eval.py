@@ -68,6 +68,7 @@ def from_alpaca_row(row: dict[str, Any], source: str, n: int) -> Example:
 class AlpacaEval(Benchmark):
     name = "alpaca_eval"
     primary = "length_controlled_win_rate"
+    metrics = ("length_controlled_win_rate", "win_rate")
 
     def __init__(self, path: str | None = None, hub_id: str | None = None, split: str = "train",
                  data_files: str | None = None, instruction_difficulty_path: str | None = None,

@@ -116,6 +116,7 @@ def from_arena_row(row: dict[str, Any], source: str, n: int, baselines: dict[str
 class ArenaHard(Benchmark):
     name = "arena_hard"
     primary = "win_rate"
+    metrics = ("win_rate", "win_rate_ci_low", "win_rate_ci_high")
 
     def __init__(self, path: str | None = None, baseline_paths: list[str] | None = None,
                  hub_id: str | None = None, split: str = "train", data_files: str | None = None,

@@ -61,6 +61,7 @@ def is_severe(j: Judgment, kinds: Sequence[str]) -> bool:
 class Benchmark(ABC):
     name: str = "benchmark"
     primary: str = "score"
+    metrics: tuple[str, ...] = ()  # the official metrics (its lm-eval task's metric list); () = no lm-eval task
 
     def __init__(self, limit: int | None = None) -> None:
         self.limit = limit

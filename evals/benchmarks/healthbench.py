@@ -76,6 +76,7 @@ def from_healthbench_row(row: dict[str, Any], source: str, n: int) -> Example:
 class HealthBench(Benchmark):
     name = "healthbench"
     primary = "overall_score"
+    metrics = ("overall_score", "overall_score_bootstrap_std")
 
     def __init__(self, path: str | None = None, hub_id: str | None = None, split: str = "test",
                  data_files: str | None = None, limit: int | None = None, protocol: str = "per_item",

@@ -60,6 +60,7 @@ def from_ifeval_row(row: dict, source: str, n: int) -> Example:
 class IFEval(Benchmark):
     name = "ifeval"
     primary = "prompt_level_strict_acc"
+    metrics = ("prompt_level_strict_acc", "inst_level_strict_acc", "prompt_level_loose_acc", "inst_level_loose_acc")
 
     def __init__(self, path: str | None = None, hub_id: str | None = None, split: str = "train",
                  limit: int | None = None) -> None:

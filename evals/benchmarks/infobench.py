@@ -82,6 +82,7 @@ def from_infobench_row(row: dict[str, Any], source: str, n: int) -> Example:
 class InFoBench(Benchmark):
     name = "infobench"
     primary = "drfr"
+    metrics = ("drfr",)
 
     def __init__(self, path: str | None = None, hub_id: str | None = None, split: str = "train",
                  data_files: str | None = None, limit: int | None = None, judge_chunk: int = 0) -> None:

@@ -1,16 +1,61 @@
-"""``benchmark=all``: a named suite of benchmarks for ``python -m harness.evaluate``."""
+"""``benchmark=all``: the suite, and the one list of benchmarks: the registry.
+
+Every benchmark module registers its schema with ``@component("benchmark", <name>)``; the suite's
+members, the lm-eval tasks (``evals/tasks``) and the benchmark tests all come from
+:func:`benchmark_classes`, so adding a benchmark is one module + one ``conf/benchmark/<name>.yaml``
++ one fixture.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
+import pkgutil
 from dataclasses import dataclass, field
 
-from core.registry import component
+from core.registry import component, components
 
-ALL = ["healthbench", "writingbench", "arena_hard", "alpaca_eval", "ifeval", "infobench", "toy_heldout"]
+SUITE = "all"
 
 
-@component("benchmark", "all")
+def import_benchmarks() -> None:
+    """Import every module of this package so each benchmark's schema is in the registry."""
+    import evals.benchmarks as pkg
+
+    for mod in pkgutil.walk_packages(pkg.__path__, prefix="evals.benchmarks."):
+        importlib.import_module(mod.name)
+
+
+def _target(schema: type) -> str | None:
+    f = {f.name: f for f in dataclasses.fields(schema)}.get("_target_")
+    return None if f is None or f.default is dataclasses.MISSING else str(f.default)
+
+
+def benchmark_classes() -> dict[str, type]:
+    """Registered name -> benchmark class, sorted by name (the suite itself excluded)."""
+    import_benchmarks()
+    out = {}
+    for (_, name), schema in sorted(components("benchmark").items()):
+        target = _target(schema)
+        if name == SUITE or target is None:
+            continue
+        mod, _, attr = target.rpartition(".")
+        out[name] = getattr(importlib.import_module(mod), attr)
+    return out
+
+
+def members() -> list[str]:
+    """The suite's default members: every registered benchmark."""
+    return list(benchmark_classes())
+
+
+def lm_eval_benchmarks() -> dict[str, type]:
+    """The benchmarks with official metrics: one lm-eval task each."""
+    return {n: c for n, c in benchmark_classes().items() if c.metrics}
+
+
+@component("benchmark", SUITE)
 @dataclass
 class SuiteConf:
-    suite: list[str] = field(default_factory=lambda: list(ALL))
+    suite: list[str] = field(default_factory=members)
     limit: int | None = None  # applied to every member

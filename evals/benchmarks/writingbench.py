@@ -67,6 +67,7 @@ def from_writingbench_row(row: dict[str, Any], source: str, n: int) -> Example:
 class WritingBench(Benchmark):
     name = "writingbench"
     primary = "score"
+    metrics = ("score",)
 
     def __init__(self, path: str | None = None, hub_id: str | None = None, split: str = "train",
                  data_files: str | None = None, lang: str | None = None, limit: int | None = None,

@@ -23,17 +23,12 @@ from typing import Any
 from hydra.utils import instantiate
 
 from core.rubric import Example
+from evals.benchmarks.suite import lm_eval_benchmarks
 from evals.layer import member_config
 
 _JUDGE: Any = None
-METRICS: dict[str, list[str]] = {
-    "healthbench": ["overall_score", "overall_score_bootstrap_std"],
-    "writingbench": ["score"],
-    "arena_hard": ["win_rate", "win_rate_ci_low", "win_rate_ci_high"],
-    "alpaca_eval": ["length_controlled_win_rate", "win_rate"],
-    "ifeval": ["prompt_level_strict_acc", "inst_level_strict_acc", "prompt_level_loose_acc", "inst_level_loose_acc"],
-    "infobench": ["drfr"],
-}
+# one task per registered benchmark with official metrics (``Benchmark.metrics``)
+METRICS: dict[str, list[str]] = {name: list(cls.metrics) for name, cls in lm_eval_benchmarks().items()}
 POLARIZATION = ["worst_dimension", "spread", "severe_deficiency_rate"]
 
 
@@ -81,12 +76,12 @@ def _dataset(name: str, **kwargs: Any):
     return {"test": datasets.Dataset.from_list(rows)}
 
 
-def load_healthbench(**kw): return _dataset("healthbench", **kw)  # noqa: E704
-def load_writingbench(**kw): return _dataset("writingbench", **kw)  # noqa: E704
-def load_arena_hard(**kw): return _dataset("arena_hard", **kw)  # noqa: E704
-def load_alpaca_eval(**kw): return _dataset("alpaca_eval", **kw)  # noqa: E704
-def load_ifeval(**kw): return _dataset("ifeval", **kw)  # noqa: E704
-def load_infobench(**kw): return _dataset("infobench", **kw)  # noqa: E704
+def _loader(name: str):
+    def load(**kw: Any):
+        return _dataset(name, **kw)
+
+    load.__name__ = f"load_{name}"
+    return load
 
 
 def _process(name: str):
@@ -114,7 +109,8 @@ def _aggregation(name: str, metric: str):
     return agg
 
 
-for _name, _metrics in METRICS.items():
+for _name, _metrics in METRICS.items():  # load_<name>, process_<name>, agg_<name>_<metric>: the tasks' !function s
+    globals()[f"load_{_name}"] = _loader(_name)
     globals()[f"process_{_name}"] = _process(_name)
     for _m in _metrics + polarization_metrics(_name):
         globals()[f"agg_{_name}_{_m}"] = _aggregation(_name, _m)

@@ -14,10 +14,11 @@ from evals.benchmarks.base import BenchResult, judge_pairs, rubric_score, with_m
 from evals.benchmarks.healthbench import HealthBench
 from evals.benchmarks.ifeval import IFEval
 from evals.benchmarks.infobench import InFoBench
+from evals.benchmarks.suite import lm_eval_benchmarks
 from evals.benchmarks.writingbench import WritingBench
 from evals.judges.base import Judge, JudgeRequest, Judgment
 
-ALL = [HealthBench, WritingBench, ArenaHard, AlpacaEval, IFEval, InFoBench]
+ALL = list(lm_eval_benchmarks().values())  # every registered benchmark with official metrics
 
 
 @pytest.mark.parametrize("cls", ALL, ids=lambda c: c.name)
