@@ -122,14 +122,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    pairs = None if args.pair is None else [_csv(p) for p in args.pair]
+    if pairs is not None and any(len(p) != 2 for p in pairs):
+        print(f"harness.report: --pair takes two comma-separated methods, got {args.pair}", file=sys.stderr)
+        return 2
     try:
         sweep = load_sweep(args.sweep)
     except ReportError as e:
         print(f"harness.report: {e}", file=sys.stderr)
-        return 2
-    pairs = None if args.pair is None else [_csv(p) for p in args.pair]
-    if pairs is not None and any(len(p) != 2 for p in pairs):
-        print(f"harness.report: --pair takes two comma-separated methods, got {args.pair}", file=sys.stderr)
         return 2
     rep = build_report(sweep, args.target, _csv(args.baselines), args.confidence, args.n_resamples, args.seed, pairs)
     out = args.out or (sweep.root / "report")

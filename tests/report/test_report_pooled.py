@@ -115,3 +115,9 @@ def test_polarization_shows_strict_completion_when_present(tmp_path):
     assert "strict completion (higher is better)" in text
     focal = rep.polarization[(rep.polarization["metric"] == "strict_completion") & (rep.polarization["method"] == "focal")]
     assert focal["mean"].tolist() == pytest.approx([0.25] * 6)
+
+
+def test_a_bad_pair_is_one_line_and_exit_2(tmp_path, capsys):
+    assert R.main([str(tmp_path / "nope"), "--pair", "focal"]) == 2  # checked before the folder is read
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("harness.report: --pair takes two") and "\n" not in err
