@@ -54,7 +54,7 @@ def from_ifeval_row(row: dict, source: str, n: int) -> Example:
             "text": f"Follows the instruction {iid}",
             "kind": "hard_rule",
             "tags": [f"group:{iid.split(':')[0]}"],
-            "check": {"type": "ifeval", "id": iid, "kwargs": {k: v for k, v in (kw or {}).items() if v is not None}},
+            "check": {"type": "ifeval", "id": iid, "kwargs": {k: v for k, v in (kw or {}).items() if v}},  # falsy dropped, as lm-eval
         }
         for iid, kw in zip(ids, kwargs, strict=True)
     ]

@@ -15,12 +15,12 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from core.registry import component
 from core.rubric import Criterion, Rubric
 from evals.judges.base import Judge, JudgeRequest, Judgment, Score
+
 
 class CheckError(ValueError):
     """A rubric the rules judge cannot score (missing/unknown/ill-typed check)."""
