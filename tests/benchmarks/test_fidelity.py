@@ -125,7 +125,9 @@ def test_ifeval_equals_lm_evals_own_task_functions_on_real_prompts():
     responses = _ifeval_responses([r["prompt"] for r in rows])
     ours = bench.score(items, responses, RulesJudge()).metrics
 
-    from lm_eval.tasks.ifeval import utils as lm_ifeval  # after the rules judge pointed NLTK at the real Punkt data
+    from lm_eval.tasks.ifeval import (
+        utils as lm_ifeval,  # after the rules judge pointed NLTK at the real Punkt data
+    )
 
     per = [lm_ifeval.process_results(r, [resp]) for r, resp in zip(rows, responses, strict=True)]
     official = {
