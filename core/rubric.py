@@ -135,11 +135,20 @@ def _decode_error(p: Path, raw: bytes, err: UnicodeDecodeError) -> RubricFormatE
                              "parquet files need the .parquet suffix or the PAR1 header")
 
 
+def _drop_nulls(v: Any) -> Any:
+    """Parquet structs have every field of the column's schema; a null one means the key was absent."""
+    if isinstance(v, dict):
+        return {k: _drop_nulls(x) for k, x in v.items() if x is not None}
+    if isinstance(v, list):
+        return [_drop_nulls(x) for x in v]
+    return v
+
+
 def _parquet_rows(p: Path) -> list[Any]:
     import pyarrow.parquet as pq
 
     try:
-        return pq.read_table(p).to_pylist()
+        return [_drop_nulls(r) for r in pq.read_table(p).to_pylist()]
     except Exception as e:  # pyarrow's own errors -> one line naming the file
         raise RubricFormatError(str(p), None, "<file>", f"not a readable parquet file ({str(e).splitlines()[0]})") from None
 
