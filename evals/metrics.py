@@ -328,7 +328,8 @@ def length_controlled_win_rate(
     difficulty is used when given (``length_controlled_noreg``), else dropped
     (``length_controlled_minimal``), and there is no regularization to the gamed baselines.
     With fewer than ``n_splits`` instructions the fit is a plain ``LogisticRegression(C)``
-    (the package's ``n_splits=0`` path); the package itself would fail there.
+    (the package's ``n_splits=0`` path); the package itself would fail there. All wins or all
+    losses give 100 / 0 (the limit), where liblinear degenerates.
     """
     n = len(preferences)
     _nonempty("length_controlled_win_rate", preferences)
@@ -346,6 +347,10 @@ def length_controlled_win_rate(
         cols.append(np.asarray(instruction_difficulty, dtype=float))
     cols.append(np.ones(n))
     X = np.stack(cols, axis=1)
+    if p.min() == p.max() and p[0] in (0.0, 1.0):
+        # all wins / all losses: liblinear then sees one class only and returns the same ~99.5 for both
+        # (the package would too); the GLM's limit is 100 / 0
+        return float(100.0 * p[0])
     import sklearn
     from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
     from sklearn.metrics import make_scorer
