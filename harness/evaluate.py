@@ -81,13 +81,13 @@ def run_evaluation(cfg: DictConfig, choices: Mapping[str, str] | None = None) ->
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     choices = dict(choices or {})
     judge = instantiate(cfg.judge)
+    members = benchmark_configs(cfg.benchmark)
+    # every benchmark loads and passes the judge's checks before any model is built, loaded or file written
+    benches = {name: instantiate(bcfg) for name, bcfg in members}
+    items = {name: preflight(b, judge) for name, b in benches.items()}
     model_path = resolve_model(str(cfg.model), cfg.cache_dir)
     lm = None
     results = []
-    members = benchmark_configs(cfg.benchmark)
-    # every benchmark loads and passes the judge's checks before any model is loaded or file written
-    benches = {name: instantiate(bcfg) for name, bcfg in members}
-    items = {name: preflight(b, judge) for name, b in benches.items()}
     for k, (name, bcfg) in enumerate(members, start=1):
         rd = eval_dir(cfg, name, bcfg)
         if rd.done() and not cfg.run.force:
