@@ -33,6 +33,13 @@ class ScaleConf:
     deepspeed: str | None = None  # path to an accelerate/DeepSpeed config for multi-GPU scales
 
 
+class PitfallPolarity(StrEnum):
+    """What a met RaR pitfall item means: its text names the mistake (``present``) or its avoidance (``absent``)."""
+
+    present = "present"
+    absent = "absent"
+
+
 @dataclass
 class DataConf:
     """Training rubric data: a local JSONL (harness/openrubrics/rar format) or a hub id."""
@@ -44,6 +51,7 @@ class DataConf:
     format: str = "harness"
     limit: int | None = None
     heldout_fraction: float = 0.0
+    pitfall_polarity: PitfallPolarity = PitfallPolarity.present  # rar format: see core.rubric.from_rar
 
 
 class LossType(StrEnum):

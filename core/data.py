@@ -17,12 +17,18 @@ def resolve_path(path: str) -> Path:
     return Path(path).expanduser()
 
 
+def _polarity(data) -> str:
+    """The RaR pitfall convention of a data config (an enum in typed configs, a string in plain ones)."""
+    v = data.get("pitfall_polarity") or "present"
+    return str(getattr(v, "value", v))
+
+
 def load_training_examples(data) -> tuple[list[Example], list[Example]]:
     """(train, held-out). The split is a fixed shuffle (seed 0), independent of the run's seed."""
     if data.path:
-        examples = load_examples(resolve_path(data.path), data.format)
+        examples = load_examples(resolve_path(data.path), data.format, _polarity(data))
     elif data.hub_id:
-        examples = load_hub_examples(data.hub_id, data.split, data.format)
+        examples = load_hub_examples(data.hub_id, data.split, data.format, _polarity(data))
     else:
         raise ValueError(f"data '{data.name}': set either 'path' or 'hub_id'")
     if data.limit:

@@ -8,6 +8,7 @@ every row and fail with one line naming the file, the row (1-based) and the fiel
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 Kind = Literal["hard_rule", "principle"]
+log = logging.getLogger(__name__)
 
 
 class RubricFormatError(ValueError):
@@ -127,31 +129,74 @@ def _field_of(err: ValidationError) -> tuple[str, str]:
     return loc, first["msg"]
 
 
-def read_rows(path: str | Path, what: str = "rubric") -> list[dict[str, Any]]:
-    """Rows of a JSONL file, or of a JSON file holding a list (AlpacaEval ships JSON lists).
+def _decode_error(p: Path, raw: bytes, err: UnicodeDecodeError) -> RubricFormatError:
+    line = raw[: err.start].count(b"\n") + 1
+    return RubricFormatError(str(p), line, "<file>", f"not UTF-8 text (byte {err.start}); a binary file? "
+                             "parquet files need the .parquet suffix or the PAR1 header")
 
-    Malformed input raises RubricFormatError naming the file and the (1-based) row.
+
+def _drop_nulls(v: Any) -> Any:
+    """Parquet structs have every field of the column's schema; a null one means the key was absent."""
+    if isinstance(v, dict):
+        return {k: _drop_nulls(x) for k, x in v.items() if x is not None}
+    if isinstance(v, list):
+        return [_drop_nulls(x) for x in v]
+    return v
+
+
+def _parquet_rows(p: Path) -> list[Any]:
+    import pyarrow.parquet as pq
+
+    try:
+        return [_drop_nulls(r) for r in pq.read_table(p).to_pylist()]
+    except Exception as e:  # pyarrow's own errors -> one line naming the file
+        raise RubricFormatError(str(p), None, "<file>", f"not a readable parquet file ({str(e).splitlines()[0]})") from None
+
+
+def _json_rows(p: Path, text: str) -> list[Any]:
+    try:
+        rows = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise RubricFormatError(str(p), e.lineno, "<json>", f"not valid JSON ({e.msg}, column {e.colno})") from None
+    if not isinstance(rows, list):
+        raise RubricFormatError(str(p), None, "<file>", "expected a JSON list of objects")
+    return rows
+
+
+def _jsonl_rows(p: Path, text: str) -> list[Any]:
+    # split on "\n" only: str.splitlines() would also split on U+2028/U+2029 (and \x1c..\x1e, \x85),
+    # which JSON allows unescaped inside strings (Arena-Hard v2's question.jsonl has them)
+    rows = []
+    for n, line in enumerate(text.split("\n"), start=1):
+        line = line.removesuffix("\r")
+        if not line.strip():
+            continue
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError as e:
+            raise RubricFormatError(str(p), n, "<json>", f"not valid JSON ({e.msg}, column {e.colno})") from None
+    return rows
+
+
+def read_rows(path: str | Path, what: str = "rubric") -> list[dict[str, Any]]:
+    """Rows of a JSONL, JSON (a list, as AlpacaEval ships) or parquet file: the one reader of every loader.
+
+    The format comes from the suffix (``.parquet`` or the ``PAR1`` magic, ``.json``, else JSONL).
+    JSONL is split on "\\n" only. Malformed input raises RubricFormatError naming the file, the row
+    (1-based line of a JSONL file) and the field, never a bare decode error.
     """
     p = Path(path)
     if not p.is_file():
         raise FileNotFoundError(f"{p}: no such {what} file")
-    text = p.read_text(encoding="utf-8")
-    if p.suffix == ".json":
-        try:
-            rows = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise RubricFormatError(str(p), None, "<json>", f"not valid JSON ({e.msg})") from None
-        if not isinstance(rows, list):
-            raise RubricFormatError(str(p), None, "<file>", "expected a JSON list of objects")
+    raw = p.read_bytes()
+    if p.suffix.lower() == ".parquet" or raw[:4] == b"PAR1":
+        rows = _parquet_rows(p)
     else:
-        rows = []
-        for n, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as e:
-                raise RubricFormatError(str(p), n, "<json>", f"not valid JSON ({e.msg})") from None
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            raise _decode_error(p, raw, e) from None
+        rows = _json_rows(p, text) if p.suffix.lower() == ".json" else _jsonl_rows(p, text)
     for n, r in enumerate(rows, start=1):
         if not isinstance(r, dict):
             raise RubricFormatError(str(p), n, "<row>", "expected a JSON object")
@@ -202,20 +247,39 @@ def _require(source: str, n: int, row: dict, *names: str) -> Any:
 
 # ----------------------------------------------------------------------------- formats
 
-_OPENRUBRICS_ITEM = re.compile(r"^\s*(\d+)[.)]\s*(.+?)\s*\[(Hard Rule|Principle)\]\s*$", re.IGNORECASE)
+_OPENRUBRICS_START = re.compile(r"^\s*(\d+)[.)]\s+(.*)$")
+_OPENRUBRICS_TAG = re.compile(r"\[(Hard Rule|Principle)\]", re.IGNORECASE)
 
 
 def parse_openrubrics_text(text: str) -> list[dict[str, Any]]:
-    """Parse OpenRubrics' numbered rubric text; every item must end in [Hard Rule] or [Principle]."""
-    items: list[dict[str, Any]] = []
-    for line in text.splitlines():
-        if not line.strip():
+    """Parse OpenRubrics' numbered rubric text: ``1. ... [Hard Rule]`` / ``2. ... [Principle]``.
+
+    An item starts at a numbered line; a line that does not start with a number continues the
+    item above it (long items wrap). Every item needs exactly one kind tag, usually at its end.
+    """
+    blocks: list[list[str]] = []
+    for line in text.split("\n"):
+        s = line.strip()
+        if not s:
             continue
-        m = _OPENRUBRICS_ITEM.match(line)
-        if not m:
-            raise ValueError(f"item {line.strip()[:40]!r} does not end in [Hard Rule] or [Principle]")
-        kind = "hard_rule" if m.group(3).lower() == "hard rule" else "principle"
-        items.append({"text": m.group(2), "kind": kind})
+        m = _OPENRUBRICS_START.match(s)
+        if m:
+            blocks.append([m.group(2)])
+        elif blocks:
+            blocks[-1].append(s)
+        else:
+            raise ValueError(f"text {s[:40]!r} comes before the first numbered item")
+    items: list[dict[str, Any]] = []
+    for k, parts in enumerate(blocks, start=1):
+        joined = " ".join(parts)
+        tags = _OPENRUBRICS_TAG.findall(joined)
+        if len(tags) != 1:
+            why = "does not end in [Hard Rule] or [Principle]" if not tags else "has more than one kind tag"
+            raise ValueError(f"item {k} {joined[:40]!r} {why}")
+        body = " ".join(_OPENRUBRICS_TAG.sub(" ", joined).split())
+        if not body:
+            raise ValueError(f"item {k} has no text")
+        items.append({"text": body, "kind": "hard_rule" if tags[0].lower() == "hard rule" else "principle"})
     if not items:
         raise ValueError("no rubric items")
     return items
@@ -235,13 +299,32 @@ def from_openrubrics(row: dict[str, Any], source: str = "<openrubrics>", n: int 
 
 
 _RAR_PREFIX = re.compile(r"^\s*(Essential|Important|Optional|Pitfall)(?: Criteria)?\s*:\s*", re.IGNORECASE)
+# pitfall text worded as the good behaviour ("should not neglect ...", "should mention that ...",
+# "Avoids ...", "Does not ..."): met means the pitfall was avoided
+_ABSENT_WORDING = re.compile(
+    r"^(?:the (?:response|answer)\s+)?(?:should|must|needs? to|avoids?|does not|doesn't|do not|never|"
+    r"refrains?|is not|isn't|correctly)\b", re.IGNORECASE)
+PITFALL_POLARITIES = ("present", "absent")
 
 
-def from_rar(row: dict[str, Any], source: str = "<rar>", n: int = 1) -> Example:
+def pitfall_wording(text: str) -> str:
+    """'absent' if a pitfall's text describes avoiding the mistake, else 'present' (it names the mistake)."""
+    return "absent" if _ABSENT_WORDING.match(text) else "present"
+
+
+def from_rar(row: dict[str, Any], source: str = "<rar>", n: int = 1, pitfall_polarity: str = "present",
+             contradictions: list[tuple[int, int, str]] | None = None) -> Example:
     """RaR rows: ``rubric`` is a list of {title, description, weight}; pitfalls carry negative weight.
 
     Essential items become hard rules, the rest principles; the category goes into the tags.
+    ``pitfall_polarity`` says what a pitfall's text means when met: ``present`` (the text names the
+    mistake, e.g. "Recommends waiting"; the weight stays negative and the score is flipped later) or
+    ``absent`` (the text names the good behaviour, e.g. "Does not recommend waiting"; the weight
+    becomes positive, tagged ``rar:pitfall``). Pitfalls whose wording reads the other way are
+    appended to ``contradictions`` as (row, item, text).
     """
+    if pitfall_polarity not in PITFALL_POLARITIES:
+        raise ValueError(f"pitfall_polarity {pitfall_polarity!r}: use one of {PITFALL_POLARITIES}")
     prompt = _require(source, n, row, "question", "prompt")
     rubric = _require(source, n, row, "rubric")
     if not isinstance(rubric, list) or not rubric:
@@ -254,17 +337,33 @@ def from_rar(row: dict[str, Any], source: str = "<rar>", n: int = 1) -> Example:
         category = m.group(1).lower() if m else ("pitfall" if weight < 0 else "important")
         if (category == "pitfall") != (weight < 0):
             raise RubricFormatError(source, n, f"rubric.{k}.weight", "pitfalls and only pitfalls are negative")
-        body = desc[m.end():] if m else desc
+        body = (desc[m.end():] if m else desc).strip() or desc.strip()
+        if category == "pitfall":
+            if contradictions is not None and pitfall_wording(body) != pitfall_polarity:
+                contradictions.append((n, k, body))
+            if pitfall_polarity == "absent":
+                weight = abs(weight)
         items.append(
             {
-                "text": body.strip() or desc.strip(),
+                "text": body,
                 "kind": "hard_rule" if category in ("essential", "pitfall") else "principle",
                 "weight": float(weight),
                 "tags": [f"rar:{category}"] + ([f"title:{item['title']}"] if item.get("title") else []),
             }
         )
     rid = str(row.get("id", f"rar-{n}"))
-    return build_example(source, n, {"id": rid, "prompt": prompt, "rubric": items, "meta": {"format": "rar"}})
+    meta = {"format": "rar", "pitfall_polarity": pitfall_polarity}
+    return build_example(source, n, {"id": rid, "prompt": prompt, "rubric": items, "meta": meta})
+
+
+def warn_pitfall_contradictions(source: str, polarity: str, found: list[tuple[int, int, str]], total: int) -> None:
+    """One warning per file: how many pitfalls read against the chosen convention, with the first."""
+    if not found:
+        return
+    row, k, text = found[0]
+    log.warning("%s: %d of %d pitfall items are worded as '%s' but data.pitfall_polarity=%s "
+                "(first: row %d item %d: %r); check the convention", source, len(found), total,
+                pitfall_wording(text), polarity, row, k, text[:60])
 
 
 def from_harness(row: dict[str, Any], source: str = "<harness>", n: int = 1) -> Example:
@@ -279,13 +378,24 @@ FORMATS: dict[str, Callable[[dict[str, Any], str, int], Example]] = {
 }
 
 
-def load_examples(path: str | Path, fmt: str = "harness") -> list[Example]:
-    """Load and validate a whole JSONL file; raises RubricFormatError on the first bad row."""
+def _parse_all(rows: Iterable[dict[str, Any]], source: str, fmt: str, pitfall_polarity: str) -> list[Example]:
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown rubric format {fmt!r}; known: {sorted(FORMATS)}")
+    if fmt != "rar":
+        return [FORMATS[fmt](row, source, n) for n, row in enumerate(rows, start=1)]
+    found: list[tuple[int, int, str]] = []
+    out = [from_rar(row, source, n, pitfall_polarity, found) for n, row in enumerate(rows, start=1)]
+    total = sum("rar:pitfall" in c.tags for e in out for c in e.rubric.criteria)
+    warn_pitfall_contradictions(source, pitfall_polarity, found, total)
+    return out
+
+
+def load_examples(path: str | Path, fmt: str = "harness", pitfall_polarity: str = "present") -> list[Example]:
+    """Load and validate a whole file; raises RubricFormatError on the first bad row."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown rubric format {fmt!r}; known: {sorted(FORMATS)}")
     path = Path(path)
-    parse = FORMATS[fmt]
-    out = [parse(row, str(path), n) for n, row in enumerate(read_rows(path), start=1)]
+    out = _parse_all(read_rows(path), str(path), fmt, pitfall_polarity)
     ids = [e.id for e in out]
     if len(set(ids)) != len(ids):
         dup = next(i for i in ids if ids.count(i) > 1)
@@ -293,13 +403,13 @@ def load_examples(path: str | Path, fmt: str = "harness") -> list[Example]:
     return out
 
 
-def load_hub_examples(repo_id: str, split: str = "train", fmt: str = "rar", **kwargs: Any) -> list[Example]:
+def load_hub_examples(repo_id: str, split: str = "train", fmt: str = "rar", pitfall_polarity: str = "present",
+                      **kwargs: Any) -> list[Example]:
     """Load a rubric dataset from the Hugging Face hub (needs network; offline use a local file)."""
     import datasets
 
     ds = datasets.load_dataset(repo_id, split=split, **kwargs)
-    parse = FORMATS[fmt]
-    return [parse(dict(row), f"{repo_id}[{split}]", n) for n, row in enumerate(ds, start=1)]
+    return _parse_all((dict(r) for r in ds), f"{repo_id}[{split}]", fmt, pitfall_polarity)
 
 
 def iter_kinds(examples: Iterable[Example]) -> dict[str, int]:

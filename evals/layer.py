@@ -82,14 +82,21 @@ def benchmark_configs(bench_cfg: DictConfig) -> list[tuple[str, DictConfig]]:
     return [(get_class(bench_cfg._target_).name, bench_cfg)]
 
 
+def preflight(bench: Benchmark, judge) -> list[Example]:
+    """Load and check a benchmark against the judge without a model (callers may run it before training)."""
+    items = bench.load()
+    bench.check(items, judge)
+    return items
+
+
 def evaluate(bench: Benchmark, lm, judge, max_new_tokens: int, temperature: float = 0.0,
              items: Sequence[Example] | None = None) -> Evaluation:
-    """Load (unless given), generate through the lm-eval LM, judge all responses in one batch, score."""
+    """Load (unless given), check every item against the judge, generate through the lm-eval LM,
+    judge all responses in one batch, score."""
     from evals.generate import generate
 
     items = list(items if items is not None else bench.load())
-    if not items:
-        raise ValueError(f"{bench.name}: no items to evaluate")
+    bench.check(items, judge)  # before any generation: an unscorable item costs no model time
     t0 = time.time()
     responses = generate(lm, items, max_new_tokens, temperature, desc=f"generating {bench.name}")
     t1 = time.time()

@@ -294,27 +294,42 @@ def win_rate(preferences: Sequence[float]) -> float:
     return float(100.0 * p.mean())
 
 
+def _continuous_logloss(y_true, y_pred, true_prob, true_sample_weight=None):
+    """AlpacaEval's scorer: log loss against the soft labels the duplicated rows stand for."""
+    y = np.where(np.asarray(y_true) == 1, true_prob, 1 - np.asarray(true_prob))
+    p = np.clip(y_pred, 1e-15, 1 - 1e-15)
+    ll = y * np.log(p) + (1 - y) * np.log(1 - p)
+    if true_sample_weight is not None:
+        ll = ll * true_sample_weight
+    return -np.mean(ll)
+
+
 def length_controlled_win_rate(
     preferences: Sequence[float],
     model_lengths: Sequence[int],
     reference_lengths: Sequence[int],
     instruction_difficulty: Sequence[float] | None = None,
     C: float = 100.0,
+    n_splits: int = 5,
 ) -> float:
-    """AlpacaEval 2's length-controlled win rate (percent), following its GLM.
+    """AlpacaEval 2's length-controlled win rate (percent), as ``alpaca_eval.metrics.glm_winrate``.
 
-    Fit ``P(model preferred) = sigmoid(theta + phi * tanh(delta_len / std(delta_len)) + psi * difficulty)``
-    by logistic regression on soft labels (each row twice: label 1 weighted by
-    the preference, label 0 by 1 - preference; sklearn, L2 with ``C``, no extra
-    intercept), then report ``mean(sigmoid(theta + psi * difficulty))`` -- the
-    prediction with the length term zeroed.
+    The GLM ``preference ~ tanh(std_delta_len) [+ instruction_difficulty] + 1`` with
+    ``std_delta_len = (len_reference - len_model) / std`` (pandas std, ddof 1, lengths in
+    characters), fit on soft labels (each row twice: label 1 weighted by the preference, label 0
+    by 1 - preference) with the package's estimator: ``LogisticRegressionCV`` (L1, liblinear, no
+    intercept, ``random_state=123``), 5-fold ``GroupKFold`` over instructions scored by the
+    continuous log loss; then the mean prediction with ``std_delta_len = 0``. Checked against the
+    package itself in ``tests/benchmarks/test_fidelity.py``.
 
-    Simplifications versus ``alpaca_eval.metrics.glm_winrate``: the official fit
-    uses the leaderboard-wide instruction difficulty (pass it as
-    ``instruction_difficulty``; without it the term is dropped) and a
-    regularization toward the baseline; both need data from many models. With
-    all lengths equal the length term is 0 and the result equals the raw win
-    rate up to the (weak) regularization.
+    Differences (documented, not hidden): the package's default GLM (``length_controlled_v1``)
+    also regularizes toward its leaderboard's "gamed" baseline annotations and uses the
+    leaderboard-wide instruction difficulty, both downloaded from the hub at run time; here
+    difficulty is used when given (``length_controlled_noreg``), else dropped
+    (``length_controlled_minimal``), and there is no regularization to the gamed baselines.
+    With fewer than ``n_splits`` instructions the fit is a plain ``LogisticRegression(C)``
+    (the package's ``n_splits=0`` path); the package itself would fail there. All wins or all
+    losses give 100 / 0 (the limit), where liblinear degenerates.
     """
     n = len(preferences)
     _nonempty("length_controlled_win_rate", preferences)
@@ -325,27 +340,40 @@ def length_controlled_win_rate(
     p = np.asarray(preferences, dtype=float)
     if np.any((p < 0) | (p > 1)):
         raise ValueError("length_controlled_win_rate: preferences must lie in [0, 1]")
-    delta = np.asarray(model_lengths, dtype=float) - np.asarray(reference_lengths, dtype=float)
-    sd = delta.std()
-    length_term = np.tanh(delta / sd) if sd > 0 else np.zeros(n)
-    cols = [np.ones(n), length_term]
+    delta = np.asarray(reference_lengths, dtype=float) - np.asarray(model_lengths, dtype=float)
+    sd = delta.std(ddof=1) if n > 1 else 0.0
+    cols = [np.tanh(delta / sd) if sd > 0 else np.zeros(n)]
     if instruction_difficulty is not None:
         cols.append(np.asarray(instruction_difficulty, dtype=float))
+    cols.append(np.ones(n))
     X = np.stack(cols, axis=1)
     if p.min() == p.max() and p[0] in (0.0, 1.0):
-        return float(100.0 * p[0])  # all wins / all losses: separable, the GLM limit is 0 or 100
-    from sklearn.linear_model import LogisticRegression
+        # all wins / all losses: liblinear then sees one class only and returns the same ~99.5 for both
+        # (the package would too); the GLM's limit is 100 / 0
+        return float(100.0 * p[0])
+    import sklearn
+    from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
+    from sklearn.metrics import make_scorer
+    from sklearn.model_selection import GroupKFold
 
     Xd = np.concatenate([X, X])
     yd = np.concatenate([np.ones(n), np.zeros(n)])
-    wd = np.concatenate([p, 1.0 - p])
-    keep = wd > 0
-    lr = LogisticRegression(fit_intercept=False, C=C, tol=1e-10, max_iter=10_000)
-    lr.fit(Xd[keep], yd[keep], sample_weight=wd[keep])
-    coef = lr.coef_[0].copy()
+    true_prob = np.concatenate([p, 1.0 - p])
+    groups = np.concatenate([np.arange(n), np.arange(n)])
+    kw = dict(random_state=123, dual=False, penalty="l1", solver="liblinear", fit_intercept=False)
+    with sklearn.config_context(enable_metadata_routing=True):
+        if n >= n_splits > 0:
+            scorer = make_scorer(_continuous_logloss, response_method="predict_proba", greater_is_better=False)
+            scorer = scorer.set_score_request(true_sample_weight=True, true_prob=True)
+            model = LogisticRegressionCV(cv=GroupKFold(n_splits=n_splits), scoring=scorer, **kw)
+            model.set_fit_request(sample_weight=True)
+            model.fit(Xd, yd, sample_weight=true_prob, groups=groups, true_sample_weight=None, true_prob=true_prob)
+        else:
+            model = LogisticRegression(C=C, **kw)
+            model.fit(Xd, yd, sample_weight=true_prob)
     X0 = X.copy()
-    X0[:, 1] = 0.0
-    return float(100.0 * np.mean(1.0 / (1.0 + np.exp(-(X0 @ coef)))))
+    X0[:, 0] = 0.0
+    return float(100.0 * model.predict_proba(X0)[:, 1].mean())
 
 
 # ----------------------------------------------------------------------------- IFEval / InFoBench

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -73,17 +74,20 @@ def eval_dir(cfg: DictConfig, name: str, bench_cfg: DictConfig) -> RunDir:
 def run_evaluation(cfg: DictConfig, choices: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
     """Evaluate ``cfg.model`` on ``cfg.benchmark`` (one or a suite); one result dict per benchmark."""
     from evals.generate import load_lm
-    from evals.layer import benchmark_configs, evaluate
+    from evals.layer import benchmark_configs, evaluate, preflight
     from harness.tiny import resolve_model
     from harness.tracking import Tracker, write_outputs
 
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     choices = dict(choices or {})
     judge = instantiate(cfg.judge)
+    members = benchmark_configs(cfg.benchmark)
+    # every benchmark loads and passes the judge's checks before any model is built, loaded or file written
+    benches = {name: instantiate(bcfg) for name, bcfg in members}
+    items = {name: preflight(b, judge) for name, b in benches.items()}
     model_path = resolve_model(str(cfg.model), cfg.cache_dir)
     lm = None
     results = []
-    members = benchmark_configs(cfg.benchmark)
     for k, (name, bcfg) in enumerate(members, start=1):
         rd = eval_dir(cfg, name, bcfg)
         if rd.done() and not cfg.run.force:
@@ -107,8 +111,7 @@ def run_evaluation(cfg: DictConfig, choices: Mapping[str, str] | None = None) ->
                           tags=tags, wandb_dir=Path(cfg.run.root).expanduser() / str(cfg.run.sweep),
                           run_id=f"evaluate-{rd.key}")
         try:
-            bench = instantiate(bcfg)
-            ev = evaluate(bench, lm, judge, cfg.eval.max_new_tokens, cfg.eval.temperature)
+            ev = evaluate(benches[name], lm, judge, cfg.eval.max_new_tokens, cfg.eval.temperature, items=items[name])
             write_outputs(ev, tracker, step=0)
             tracker.summary({"score": ev.record()["score"]})
             wandb_run = tracker.wandb_path
@@ -144,8 +147,15 @@ def _fmt(x: Any) -> str:
 
 @hydra.main(version_base=None, config_path="../conf", config_name="evaluate")
 def main(cfg: DictConfig) -> list[dict[str, Any]]:
+    from core.rubric import RubricFormatError
+    from evals.benchmarks.base import BenchmarkCheckError
+
     choices = {k: str(v) for k, v in HydraConfig.get().runtime.choices.items() if not k.startswith("hydra")}
-    results = run_evaluation(cfg, choices)
+    try:
+        results = run_evaluation(cfg, choices)
+    except (RubricFormatError, BenchmarkCheckError, FileNotFoundError) as e:  # bad input: one line, no traceback
+        print(f"error: {e}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
     print("\n" + summary_table(results), flush=True)
     return results
 

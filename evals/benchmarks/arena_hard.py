@@ -5,9 +5,13 @@ rows ``{uid, category, subcategory, prompt}`` and baseline answers
 ``model_answer/<baseline>.jsonl`` rows ``{uid, ans_id, model, messages, ...}``
 whose last message is the assistant's (content a string, or ``{"answer": ...}``
 as in v2). Point ``benchmark.path`` at question.jsonl and
-``benchmark.baseline_paths`` at the baseline file(s) (v2 uses o3-mini-2025-01-31
-for hard_prompt and gemini-2.0-flash-001 for creative_writing; answers are
-matched by uid), or use ``benchmark.hub_id`` + ``data_files`` / ``baseline_data_files``.
+``benchmark.baseline_paths`` at the baseline files, or use ``benchmark.hub_id`` +
+``data_files`` / ``baseline_data_files``. Each question is paired with the answer
+of its category's baseline model, ``benchmark.baselines`` (category -> model; the
+official v2 assignment by default: o3-mini-2025-01-31 for hard_prompt / coding /
+math, gemini-2.0-flash-001 for creative_writing), matched by (model, uid); a
+question without its baseline's answer is counted and reported before any
+generation. ``benchmark.categories`` selects categories.
 
 Judging: each question gives two games, (A=baseline, B=model) and (A=model,
 B=baseline). A judge with ``judge_pairs`` (openai) compares the two answers in
@@ -20,26 +24,30 @@ an extra ``rubric`` (criteria with ``check``s) for the rules judge.
 
 Official metric (``show_result.py``): battle scores with strong verdicts counted
 3x, a Bradley-Terry fit (sklearn logistic regression), win rate against the
-baseline in percent, bootstrap 95% CI over questions. Dimensions: the win rate
-per ``category``. Severe: the model's own judgment has a failed Hard Rule or a
+baseline in percent, bootstrap 95% CI over questions. With style control
+(``style_control``, default on, as the v2 leaderboard): length and markdown
+density of the two answers as extra Bradley-Terry features (``evals.arena_style``),
+``style_controlled_win_rate`` overall and per category. Dimensions: the win rate
+per ``category`` (each category against its own baseline). Severe: the model's own judgment has a failed Hard Rule or a
 Principle <= 2. Games whose margin is unscorable are dropped and counted.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from core.registry import component
 from core.rubric import Example, RubricFormatError
-from evals import metrics
+from evals import arena_style, metrics
 from evals.benchmarks.base import (
     DEFAULT_PAIRWISE_RUBRIC,
     FIXTURES,
     Benchmark,
+    BenchmarkCheckError,
     BenchResult,
     build_example,
     is_severe,
@@ -50,12 +58,21 @@ from evals.benchmarks.base import (
     read_rows,
     require,
     sample,
+    select,
 )
 from evals.judges.base import Judge, JudgeRequest
 
 FIXTURE_DIR = FIXTURES / "arena_hard_v2"
 FIXTURE = FIXTURE_DIR / "question.jsonl"
-FIXTURE_BASELINES = [str(FIXTURE_DIR / "model_answer" / "o3-mini-2025-01-31.jsonl")]
+FIXTURE_BASELINES = [str(FIXTURE_DIR / "model_answer" / f"{m}.jsonl")
+                     for m in ("o3-mini-2025-01-31", "gemini-2.0-flash-001")]
+# the official v2 configuration (arena-hard-auto utils/judge_utils.py JUDGE_SETTINGS): category -> baseline
+OFFICIAL_BASELINES: dict[str, str] = {
+    "hard_prompt": "o3-mini-2025-01-31",
+    "coding": "o3-mini-2025-01-31",
+    "math": "o3-mini-2025-01-31",
+    "creative_writing": "gemini-2.0-flash-001",
+}
 
 
 def answer_text(row: dict[str, Any], source: str, n: int) -> tuple[str, str]:
@@ -81,9 +98,9 @@ def answer_text(row: dict[str, Any], source: str, n: int) -> tuple[str, str]:
 
 
 def load_baselines(paths: Sequence[str] | None, hub_id: str | None, split: str,
-                   data_files: Sequence[str] | None) -> dict[str, tuple[str, str]]:
-    """uid -> (baseline model, answer) from every baseline file."""
-    out: dict[str, tuple[str, str]] = {}
+                   data_files: Sequence[str] | None) -> dict[tuple[str, str], str]:
+    """(baseline model, uid) -> answer from every baseline file (each row names its ``model``)."""
+    out: dict[tuple[str, str], str] = {}
     sources: list[tuple[list[dict[str, Any]], str]] = []
     if paths:
         sources = [(read_rows(p, "benchmark"), str(p)) for p in paths]
@@ -94,23 +111,40 @@ def load_baselines(paths: Sequence[str] | None, hub_id: str | None, split: str,
     for rows, source in sources:
         for n, row in enumerate(rows, start=1):
             uid, ans = answer_text(row, source, n)
-            out[uid] = (str(row.get("model", "baseline")), ans)
+            model = require(row, source, n, "model", str)
+            out[(model, uid)] = ans
     return out
 
 
-def from_arena_row(row: dict[str, Any], source: str, n: int, baselines: dict[str, tuple[str, str]]) -> Example:
-    uid = str(require(row, source, n, "uid", (str, int)))
+def from_arena_row(row: dict[str, Any], source: str, n: int, model: str, answer: str) -> Example:
+    uid = str(row["uid"])
     prompt = require(row, source, n, "prompt", (str, list))
-    category = require(row, source, n, "category", str)
-    if uid not in baselines:
-        raise RubricFormatError(source, n, "uid", f"no baseline answer for uid {uid!r}")
     rubric = row.get("rubric", DEFAULT_PAIRWISE_RUBRIC)
     if not isinstance(rubric, list) or not rubric:
         raise RubricFormatError(source, n, "rubric", "expected a non-empty list of criteria")
-    model, answer = baselines[uid]
-    meta = {"uid": uid, "category": category, "subcategory": row.get("subcategory"),
+    meta = {"uid": uid, "category": row["category"], "subcategory": row.get("subcategory"),
             "baseline": answer, "baseline_model": model}
     return build_example(source, n, {"id": f"arena-{uid}", "prompt": prompt, "rubric": rubric, "meta": meta})
+
+
+def pair_with_baselines(rows: Sequence[dict[str, Any]], source: str, baselines: Mapping[str, str],
+                        answers: Mapping[tuple[str, str], str]) -> list[Example]:
+    """Each question with its category's baseline answer; every missing one is counted, the first named."""
+    items, missing = [], []
+    for n, row in enumerate(rows, start=1):
+        uid = str(require(row, source, n, "uid", (str, int)))
+        category = require(row, source, n, "category", str)
+        model = baselines.get(category)
+        if model is None or (model, uid) not in answers:
+            why = (f"category {category!r} has no baseline in benchmark.baselines" if model is None
+                   else f"no answer of baseline {model!r} for uid {uid!r}")
+            missing.append(f"row {n}: {why}")
+            continue
+        items.append(from_arena_row(row, source, n, model, answers[(model, uid)]))
+    if missing:
+        raise BenchmarkCheckError(f"{source}: {len(missing)} of {len(rows)} questions have no baseline answer; "
+                                  f"first: {missing[0]}")
+    return items
 
 
 class ArenaHard(Benchmark):
@@ -122,8 +156,12 @@ class ArenaHard(Benchmark):
                  hub_id: str | None = None, split: str = "train", data_files: str | None = None,
                  baseline_data_files: list[str] | None = None, limit: int | None = None,
                  tie_margin: float = 0.05, strong_margin: float = 0.3, strong_weight: int = 3,
-                 n_bootstrap: int = 100, seed: int = 0) -> None:
+                 n_bootstrap: int = 100, seed: int = 0, baselines: Mapping[str, str] | None = None,
+                 categories: list[str] | None = None, style_control: bool = True) -> None:
         super().__init__(limit)
+        self.baselines = dict(OFFICIAL_BASELINES if baselines is None else baselines)
+        self.categories = list(categories) if categories else None
+        self.style_control = style_control
         self.path, self.baseline_paths, self.hub_id, self.split = path, baseline_paths, hub_id, split
         self.data_files, self.baseline_data_files = data_files, baseline_data_files
         self.tie_margin, self.strong_margin, self.strong_weight = tie_margin, strong_margin, strong_weight
@@ -131,8 +169,11 @@ class ArenaHard(Benchmark):
 
     def load(self) -> list[Example]:
         rows, source = load_source(self.path, self.hub_id, self.split, FIXTURE, data_files=self.data_files)
-        baselines = load_baselines(self.baseline_paths, self.hub_id, self.split, self.baseline_data_files)
-        items = [from_arena_row(r, source, n, baselines) for n, r in enumerate(rows, start=1)]
+        if self.categories:
+            chosen = select(list(range(len(rows))), rows, source, "categories", "category", self.categories)
+            rows = [rows[i] for i in chosen]
+        answers = load_baselines(self.baseline_paths, self.hub_id, self.split, self.baseline_data_files)
+        items = pair_with_baselines(rows, source, self.baselines, answers)
         return items[: self.limit] if self.limit else items
 
     def score(self, items: Sequence[Example], responses: Sequence[str], judge: Judge) -> BenchResult:
@@ -169,8 +210,32 @@ class ArenaHard(Benchmark):
         ci = metrics.bt_win_rate_ci(per_q, self.n_bootstrap, self.seed)
         out = {"win_rate": 100 * ci["win_rate"], "win_rate_ci_low": 100 * ci["ci_low"],
                "win_rate_ci_high": 100 * ci["ci_high"], "unscorable_questions": float(dropped)}
+        if self.style_control:
+            out.update(self._style_controlled(samples, items, responses))
         dims = {f"category:{c}": 100 * metrics.bt_win_rate([x for q in v for x in q]) for c, v in sorted(cats.items())}
         return BenchResult(metrics=out, dimensions=dims, polarization=polarization(dims, severe), samples=samples)
+
+
+    def _style_controlled(self, samples: list[dict[str, Any]], items: Sequence[Example],
+                          responses: Sequence[str]) -> dict[str, float]:
+        """Style-controlled win rates (percent): all battles, then each category on its own."""
+        rows: list[tuple[str, dict[str, int], dict[str, int], float]] = []
+        for smp, e, r in zip(samples, items, responses, strict=True):
+            for s in smp.get("battle_scores") or []:
+                rows.append((e.meta["category"], arena_style.style_metadata(r),
+                             arena_style.style_metadata(e.meta["baseline"]), s))
+        out: dict[str, float] = {}
+        groups = [("", rows)] + [(f"/{c}", [x for x in rows if x[0] == c]) for c in sorted({x[0] for x in rows})]
+        for suffix, part in groups:
+            if len(part) < 2 or (suffix and len(groups) == 2):
+                continue
+            feats = arena_style.battle_features([x[1] for x in part], [x[2] for x in part])
+            sc = arena_style.style_controlled_win_rate([x[3] for x in part], feats, self.n_bootstrap, self.seed)
+            out[f"style_controlled_win_rate{suffix}"] = 100 * sc["win_rate"]
+            if not suffix:
+                out["style_controlled_ci_low"], out["style_controlled_ci_high"] = 100 * sc["ci_low"], 100 * sc["ci_high"]
+                out.update({f"style_coef/{k[5:]}": v for k, v in sc.items() if k.startswith("coef_")})
+        return out
 
 
 @component("benchmark", "arena_hard")
@@ -189,3 +254,6 @@ class ArenaHardConf:
     strong_weight: int = 3
     n_bootstrap: int = 100
     seed: int = 0
+    baselines: dict[str, str] = field(default_factory=lambda: dict(OFFICIAL_BASELINES))  # category -> model
+    categories: list[str] | None = None  # e.g. [hard_prompt]; null keeps all
+    style_control: bool = True  # length + markdown features in the Bradley-Terry fit

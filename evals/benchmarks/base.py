@@ -72,6 +72,31 @@ class Benchmark(ABC):
     @abstractmethod
     def score(self, items: Sequence[Example], responses: Sequence[str], judge: Judge) -> BenchResult: ...
 
+    def check(self, items: Sequence[Example], judge: Judge) -> None:
+        """Fail fast, before any generation: an empty selection, or an item whose rubric the
+        configured judge cannot score, stops the run with one line naming the first and the count."""
+        check_items(self.name, items, judge)
+
+
+class BenchmarkCheckError(ValueError):
+    """A benchmark that cannot be evaluated as configured (raised before any generation)."""
+
+
+def check_items(name: str, items: Sequence[Example], judge: Judge) -> None:
+    """Every item's rubric through ``judge.validate``; one error naming the first bad item and the count."""
+    if not items:
+        raise BenchmarkCheckError(f"{name}: no items selected")
+    bad: list[tuple[Example, Exception]] = []
+    for e in items:
+        try:
+            judge.validate(e.rubric)
+        except ValueError as err:
+            bad.append((e, err))
+    if bad:
+        e, err = bad[0]
+        raise BenchmarkCheckError(f"{name}: {len(bad)} of {len(items)} items cannot be scored by judge "
+                                  f"{judge.name!r}; first: {e.id}: {str(err).splitlines()[0]}")
+
 
 # ----------------------------------------------------------------------------- shared helpers
 
@@ -96,6 +121,26 @@ def load_source(path: str | None, hub_id: str | None, split: str, fixture: Path,
         ds = datasets.load_dataset(hub_id, **kwargs)
         return [dict(r) for r in ds], f"{hub_id}[{name or ''}:{split}]"
     return read_rows(fixture, "benchmark"), str(fixture)
+
+
+def select(items: list[Example], rows: Sequence[dict[str, Any]], source: str, option: str, field_name: str,
+           wanted: Sequence[str] | str | None) -> list[Example]:
+    """Items whose raw row has ``field_name`` in ``wanted`` (None keeps all).
+
+    An option naming a field that no row has, or a filter that selects nothing, is an error
+    (``benchmark.lang=en`` on rows without ``lang`` must not yield 0 items silently).
+    """
+    if wanted is None:
+        return items
+    want = {wanted} if isinstance(wanted, str) else {str(w) for w in wanted}
+    if not any(field_name in r for r in rows):
+        raise BenchmarkCheckError(f"{source}: benchmark.{option}={sorted(want)} but no row has a '{field_name}' field")
+    out = [e for e, r in zip(items, rows, strict=True) if str(r.get(field_name)) in want]
+    if not out:
+        present = sorted({str(r.get(field_name)) for r in rows})
+        raise BenchmarkCheckError(f"{source}: benchmark.{option}={sorted(want)} selects no rows "
+                                  f"('{field_name}' values present: {present[:10]})")
+    return out
 
 
 def require(row: dict[str, Any], source: str, n: int, field_name: str, types: type | tuple[type, ...]) -> Any:

@@ -4,12 +4,17 @@ Official metrics: prompt-level and instruction-level accuracy, strict and loose
 (lm-eval's loose variant: the instruction counts as followed if any of the
 response with its first / last / both lines removed and/or asterisks removed
 passes). Dimensions are instruction groups (the id's prefix, e.g.
-``punctuation``), strict. Scoring always goes through the rules checks,
-whatever judge the sweep trains with.
+``punctuation``), strict.
+
+Judge: IFEval's official metric *is* lm-eval's instruction checkers, so the
+benchmark scores with them (the rules judge's ``ifeval`` checks) whatever judge
+is configured; when another judge is configured, ``check`` says so in one line
+before any generation instead of replacing it silently.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +28,7 @@ from evals import metrics
 from evals.benchmarks.base import (
     Benchmark,
     BenchResult,
+    check_items,
     is_severe,
     load_source,
     polarization,
@@ -32,6 +38,7 @@ from evals.benchmarks.base import (
 from evals.judges.base import Judge, JudgeRequest
 from evals.judges.rules import RulesJudge, ifeval_loose_check
 
+log = logging.getLogger(__name__)
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "ifeval.jsonl"
 
 
@@ -47,7 +54,7 @@ def from_ifeval_row(row: dict, source: str, n: int) -> Example:
             "text": f"Follows the instruction {iid}",
             "kind": "hard_rule",
             "tags": [f"group:{iid.split(':')[0]}"],
-            "check": {"type": "ifeval", "id": iid, "kwargs": {k: v for k, v in (kw or {}).items() if v is not None}},
+            "check": {"type": "ifeval", "id": iid, "kwargs": {k: v for k, v in (kw or {}).items() if v}},  # falsy dropped, as lm-eval
         }
         for iid, kw in zip(ids, kwargs, strict=True)
     ]
@@ -71,6 +78,13 @@ class IFEval(Benchmark):
         rows, source = load_source(self.path, self.hub_id, self.split, FIXTURE)
         items = [from_ifeval_row(dict(r), source, n) for n, r in enumerate(rows, start=1)]
         return items[: self.limit] if self.limit else items
+
+    def check(self, items: Sequence[Example], judge: Judge) -> None:
+        """Every instruction id is one lm-eval knows; one line when the configured judge is not used."""
+        check_items(self.name, items, RulesJudge())
+        if not isinstance(judge, RulesJudge):
+            log.warning("ifeval: scored by lm-eval's instruction checkers (the official metric), "
+                        "not by the configured judge %r", judge.name)
 
     def score(self, items: Sequence[Example], responses: Sequence[str], judge: Judge) -> BenchResult:
         if not items:

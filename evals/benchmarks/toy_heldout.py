@@ -1,4 +1,4 @@
-"""Held-out split of the training rubric data (``data=toy`` by default), scored with the rules judge.
+"""Held-out split of the training rubric data (``data=toy`` by default), scored with the configured judge.
 
 The items are the ``data.heldout_fraction`` share of the sweep's own data config that
 training never sees (``core.data.load_training_examples``), so the score measures how
@@ -27,7 +27,6 @@ from core.registry import component
 from core.rubric import Example
 from evals.benchmarks.base import Benchmark, BenchResult, is_severe, polarization, run_judge, sample
 from evals.judges.base import Judge, JudgeRequest, normalize
-from evals.judges.rules import RulesJudge
 
 DEFAULT_DATA = {"name": "toy", "path": "assets:toy.jsonl", "hub_id": None, "split": "train", "format": "harness",
                 "limit": None, "heldout_fraction": 0.25}
@@ -60,8 +59,7 @@ class ToyHeldout(Benchmark):
             raise ValueError("toy_heldout: no items to score")
         from core.scores import oriented
 
-        rules = judge if isinstance(judge, RulesJudge) else RulesJudge()
-        js = run_judge(rules, [JudgeRequest(e.question, e.rubric, r) for e, r in zip(items, responses, strict=True)],
+        js = run_judge(judge, [JudgeRequest(e.question, e.rubric, r) for e, r in zip(items, responses, strict=True)],
                        desc="judging toy_heldout")
         per_item, per_tag, per_crit = [], defaultdict(list), defaultdict(list)
         hard = []

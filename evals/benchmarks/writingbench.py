@@ -36,6 +36,7 @@ from evals.benchmarks.base import (
     require,
     run_judge,
     sample,
+    select,
 )
 from evals.judges.base import Judge, JudgeRequest
 
@@ -79,8 +80,7 @@ class WritingBench(Benchmark):
     def load(self) -> list[Example]:
         rows, source = load_source(self.path, self.hub_id, self.split, FIXTURE, data_files=self.data_files)
         items = [from_writingbench_row(r, source, n) for n, r in enumerate(rows, start=1)]
-        if self.lang:
-            items = [e for e in items if e.meta.get("lang") == self.lang]
+        items = select(items, rows, source, "lang", "lang", self.lang)
         return items[: self.limit] if self.limit else items
 
     def score(self, items: Sequence[Example], responses: Sequence[str], judge: Judge) -> BenchResult:

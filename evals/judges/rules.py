@@ -2,8 +2,8 @@
 
 Every criterion must carry a ``check`` (``{"type": ..., ...}``). Hard Rules need a
 boolean check; Principles take a graded check (0-10) or a boolean one (10 / 0).
-IFEval instruction ids are scored by lm-eval's own instruction checkers, with a
-local NLTK data folder so nothing is downloaded. A missing or unknown check is a
+IFEval instruction ids are scored by lm-eval's own instruction checkers, with
+NLTK's real Punkt data from a PyPI package so nothing is downloaded. A missing or unknown check is a
 configuration error raised before any training, never a silent 0.
 """
 
@@ -15,14 +15,11 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from core.registry import component
 from core.rubric import Criterion, Rubric
 from evals.judges.base import Judge, JudgeRequest, Judgment, Score
-
-NLTK_DATA = Path(__file__).resolve().parent.parent / "nltk_data"
 
 
 class CheckError(ValueError):
@@ -30,12 +27,16 @@ class CheckError(ValueError):
 
 
 def use_local_nltk() -> None:
-    """Point NLTK at the shipped data folder (before lm-eval's IFEval module imports nltk)."""
-    os.environ.setdefault("NLTK_DATA", str(NLTK_DATA))
+    """Point NLTK at real Punkt data from a PyPI package (evals.punkt_data), before lm-eval's IFEval
+    module imports nltk (which would otherwise try to download it)."""
+    from evals.punkt_data import nltk_data_dir
+
+    data = str(nltk_data_dir())
+    os.environ.setdefault("NLTK_DATA", data)
     import nltk
 
-    if str(NLTK_DATA) not in nltk.data.path:
-        nltk.data.path.insert(0, str(NLTK_DATA))
+    if data not in nltk.data.path:
+        nltk.data.path.insert(0, data)
 
 
 @cache

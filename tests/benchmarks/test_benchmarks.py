@@ -208,7 +208,8 @@ def test_malformed_json_and_arena_baseline(tmp_path):
     q = _write(tmp_path, "question.jsonl", [{"uid": "u1", "category": "hard_prompt", "prompt": "p"}])
     base = _write(tmp_path, "base.jsonl", [{"uid": "u2", "model": "m",
                                             "messages": [{"role": "assistant", "content": {"answer": "a"}}]}])
-    with pytest.raises(RubricFormatError, match=r"question.jsonl:1: field 'uid': no baseline answer"):
+    with pytest.raises(ValueError, match=r"question.jsonl: 1 of 1 questions have no baseline answer; first: row 1: "
+                                         r"no answer of baseline 'o3-mini-2025-01-31' for uid 'u1'"):
         ArenaHard(path=q, baseline_paths=[base]).load()
     bad_base = _write(tmp_path, "base2.jsonl", [{"uid": "u1", "model": "m", "messages": [{"role": "assistant"}]}])
     with pytest.raises(RubricFormatError, match=r"base2.jsonl:1: field 'messages'"):

@@ -46,3 +46,20 @@ def test_run_evaluation_writes_cell_format_and_skips_when_done(tmp_path, tiny_mo
     assert json.loads((d / "metrics.jsonl").read_text().splitlines()[0])["phase"] == "eval"
     [again] = run_evaluation(cfg, choices)
     assert again["skipped"] is True and again["score"] == res["score"]
+
+
+def test_unscorable_real_data_stops_before_the_model_is_loaded_or_anything_written(tmp_path):
+    """Real Arena-Hard questions have no checks: the rules judge refuses them up front, in one line."""
+    from pathlib import Path
+
+    from evals.benchmarks.base import BenchmarkCheckError
+
+    real = Path(__file__).resolve().parent.parent / "fixtures" / "real" / "arena_hard_v2"
+    cfg, choices = compose(["model=tiny", "benchmark=arena_hard", "tracking=none",
+                            f"benchmark.path={real / 'question.jsonl'}", "benchmark.categories=[hard_prompt]",
+                            f"benchmark.baseline_paths=[{real / 'model_answer' / 'o3-mini-2025-01-31.jsonl'}]",
+                            f"run.root={tmp_path}"])
+    cfg.cache_dir = str(tmp_path / "cache")  # the tiny model would be built here: it must not be
+    with pytest.raises(BenchmarkCheckError, match=r"^arena_hard: 28 of 28 items cannot be scored by judge 'rules'"):
+        run_evaluation(cfg, choices)
+    assert not any(tmp_path.rglob("config.yaml")) and not (tmp_path / "cache").exists()
