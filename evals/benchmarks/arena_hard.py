@@ -50,6 +50,7 @@ from evals.benchmarks.base import (
     read_rows,
     require,
     sample,
+    strict_complete,
 )
 from evals.judges.base import Judge, JudgeRequest
 
@@ -146,12 +147,13 @@ class ArenaHard(Benchmark):
         margins = pair_margins(judged, [p[0].rubric.kinds for p in pairs])
         per_q: list[list[float]] = []
         cats: dict[str, list[list[float]]] = {}
-        samples, severe = [], []
+        samples, severe, complete = [], [], []
         dropped = 0
         for i, (e, r) in enumerate(zip(items, responses, strict=True)):
             m1, m2 = margins[2 * i], margins[2 * i + 1]
             mine_j = judged[2 * i + 1][0]
             severe.append(is_severe(mine_j, e.rubric.kinds))
+            complete.append(strict_complete(mine_j, e.rubric))
             if np.isnan(m1) or np.isnan(m2):
                 dropped += 1
                 samples.append(sample(e, r, mine_j, games=None, category=e.meta["category"]))
@@ -169,7 +171,7 @@ class ArenaHard(Benchmark):
         out = {"win_rate": 100 * ci["win_rate"], "win_rate_ci_low": 100 * ci["ci_low"],
                "win_rate_ci_high": 100 * ci["ci_high"], "unscorable_questions": float(dropped)}
         dims = {f"category:{c}": 100 * metrics.bt_win_rate([x for q in v for x in q]) for c, v in sorted(cats.items())}
-        return BenchResult(metrics=out, dimensions=dims, polarization=polarization(dims, severe), samples=samples)
+        return BenchResult(metrics=out, dimensions=dims, polarization=polarization(dims, severe, complete), samples=samples)
 
 
 @component("benchmark", "arena_hard")

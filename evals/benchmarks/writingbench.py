@@ -36,6 +36,7 @@ from evals.benchmarks.base import (
     require,
     run_judge,
     sample,
+    strict_complete,
 )
 from evals.judges.base import Judge, JudgeRequest
 
@@ -102,12 +103,13 @@ class WritingBench(Benchmark):
         domain_dims = metrics.group_means(domains)
         dims = {**domain_dims, **metrics.group_means(crits)}
         severe = [is_severe(j, e.rubric.kinds) for e, j in zip(items, js, strict=True)]
+        complete = [strict_complete(j, e.rubric) for e, j in zip(items, js, strict=True)]
         out = {"score": metrics.writingbench_score(per_query),
                "unscorable_criteria": float(sum(s is None for q in per_query for s in q))}
         samples = [sample(e, r, j, query_score=qs, domain=e.meta["domain1"])
                    for e, r, j, qs in zip(items, responses, js, qscores, strict=True)]
         # polarization over the domains (the benchmark's reported breakdown)
-        return BenchResult(metrics=out, dimensions=dims, polarization=polarization(domain_dims, severe),
+        return BenchResult(metrics=out, dimensions=dims, polarization=polarization(domain_dims, severe, complete),
                            samples=samples)
 
 
