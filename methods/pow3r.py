@@ -54,6 +54,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -110,11 +111,17 @@ def category_ids(batch: ScoreBatch, category: str = "kind", tag_prefix: str = ""
         return np.where(batch.valid, batch.kinds.astype(np.int64), -1)
     out = np.where(batch.valid, 0, -1)
     for b, row in enumerate(batch.tags):
-        names: dict[str | None, int] = {}
-        for k, tags in enumerate(row):
-            name = next((t for t in tags if t.startswith(tag_prefix)), None)
-            out[b, k] = names.setdefault(name, len(names))
+        ids = _row_categories(row, tag_prefix)
+        out[b, : len(ids)] = ids
     return out
+
+
+@lru_cache(maxsize=65536)
+def _row_categories(row: tuple[tuple[str, ...], ...], tag_prefix: str) -> tuple[int, ...]:
+    """Category index of each criterion of one rubric (cached: prompts recur across steps)."""
+    names: dict[str | None, int] = {}
+    return tuple(names.setdefault(next((t for t in tags if t.startswith(tag_prefix)), None), len(names))
+                 for tags in row)
 
 
 def pow3r_weights(
@@ -161,27 +168,43 @@ class Pow3r(Method):
             raise ValueError(f"pow3r: min_rollouts must be >= 1, got {min_rollouts}")
         self.ema, self.mix, self.clip_min, self.clip_max = float(ema), float(mix), float(clip_min), float(clip_max)
         self.category_tag, self.min_rollouts = category_tag, int(min_rollouts)
-        self._state: dict[str, np.ndarray] = {}  # prompt key -> smoothed contrast per criterion (NaN: never seen)
+        # smoothed contrast: prompt key -> row of a (prompts, K) table, NaN where never observed
+        self._index: dict[str, int] = {}
+        self._table = np.full((0, 0), np.nan)
+        self._sizes = np.zeros(0, dtype=np.int64)
 
     def _tracked(self, batch: ScoreBatch, c: np.ndarray, observed: np.ndarray) -> np.ndarray:
+        bsz, _, k = batch.shape
+        index = self._index
+        rows = np.fromiter((index.setdefault(key, len(index)) for key in batch.keys), dtype=np.int64, count=bsz)
+        self._reserve(len(index), k)
         sizes = batch.valid.sum(axis=1)
-        prev = np.full(c.shape, np.nan)
-        for b, key in enumerate(batch.keys):
-            row = self._state.get(key)
-            if row is not None and row.shape[0] == sizes[b]:  # else: new key or a resized rubric
-                prev[b, : sizes[b]] = row
+        prev = self._table[rows, :k]
+        prev[self._sizes[rows] != sizes] = np.nan  # new key, or a rubric that changed size: start over
         fresh = np.isnan(prev)
         new = np.where(observed, np.where(fresh, c, self.ema * prev + (1.0 - self.ema) * c), prev)
-        for b, key in enumerate(batch.keys):
-            self._state[key] = new[b, : sizes[b]].copy()
+        new[~batch.valid] = np.nan
+        self._table[rows, :k] = new
+        self._table[rows, k:] = np.nan
+        self._sizes[rows] = sizes
         return np.where(batch.valid, np.nan_to_num(new, nan=0.0), 0.0)  # never observed: no contrast yet
+
+    def _reserve(self, n: int, k: int) -> None:
+        cap, width = self._table.shape
+        if n <= cap and k <= width:
+            return
+        table = np.full((max(n, 2 * cap, 64), max(k, width)), np.nan)
+        table[:cap, :width] = self._table
+        sizes = np.full(table.shape[0], -1, dtype=np.int64)
+        sizes[:cap] = self._sizes
+        self._table, self._sizes = table, sizes
 
     def aggregate(self, batch: ScoreBatch) -> Aggregate:
         c, observed = group_contrast(batch.scores, batch.valid, self.contrast, self.min_rollouts)
         extras = {"pow3r/zero_contrast_frac": float(((c == 0) & batch.valid).sum() / max(1, batch.valid.sum()))}
         if self.ema > 0:
             c = self._tracked(batch, c, observed)
-            extras["pow3r/tracked_prompts"] = float(len(self._state))
+            extras["pow3r/tracked_prompts"] = float(len(self._index))
         extras["pow3r/contrast_mean"] = float(c[batch.valid].mean()) if batch.valid.any() else 0.0
         if self.mix == 0.0:
             weights = batch.base_weights.copy()
@@ -192,10 +215,17 @@ class Pow3r(Method):
         return Aggregate(rewards=rewards, weights=weights, extras=extras)
 
     def state_dict(self) -> dict:
-        return {"contrast": {key: row.tolist() for key, row in self._state.items()}}
+        return {"contrast": {key: self._table[row, : self._sizes[row]].tolist() for key, row in self._index.items()}}
 
     def load_state_dict(self, state: dict) -> None:
-        self._state = {key: np.asarray(v, dtype=np.float64) for key, v in state.get("contrast", {}).items()}
+        entries = state.get("contrast", {})
+        self._index = {key: i for i, key in enumerate(entries)}
+        width = max((len(v) for v in entries.values()), default=0)
+        self._table = np.full((len(entries), width), np.nan)
+        self._sizes = np.zeros(len(entries), dtype=np.int64)
+        for i, v in enumerate(entries.values()):
+            self._table[i, : len(v)] = v
+            self._sizes[i] = len(v)
 
 
 @component("method", "pow3r")
