@@ -59,7 +59,11 @@ Reported per method over seeds (mean and 95% t-interval):
 * worst criterion: min over criteria of the expected satisfaction (averaged over prompts);
 * spread, per-prompt worst, style (tradeoff only) and paired differences vs static: see above;
 * steps to 0.8: first step where every criterion's expected satisfaction >= 0.8,
-  averaged over the seeds that got there (n/N reached), "never" if none did.
+  averaged over the seeds that got there (n/N reached), "never" if none did;
+* strict completion (added 2026-12 with POW3R, both scenarios): the final policy's expected
+  share of rollouts meeting both Hard Rules, ``sum_a pi_a prod_{k hard} p_ak`` averaged over
+  prompts (``core.completion``'s definition; judge failures left out), with its paired
+  difference vs static.
 
     python -m harness.simulate [--scenario dominant|tradeoff] [--seeds 5] [--steps 300] [--out DIR]
 """
@@ -148,6 +152,7 @@ class Run:
     curve: np.ndarray  # (steps + 1, K) expected satisfaction, averaged over prompts
     final: np.ndarray  # (P, K) expected satisfaction of the final policy, per prompt
     style: float  # mean over prompts of the final policy's expected lam (NaN without styles)
+    strict: float = float("nan")  # expected strict completion of the final policy (every Hard Rule met)
 
 
 def run_one(method, seed: int, steps: int, prompts: int, arms: int, group: int, lr: float) -> np.ndarray:
@@ -192,7 +197,9 @@ def train(
         theta += lr * grad / group
     final = np.einsum("pa,pak->pk", pi, env.probs)
     style = float((pi * env.style).sum(1).mean()) if env.style is not None else float("nan")
-    return Run(curve, final, style)
+    hard = np.array([x == "hard_rule" for x in KINDS])
+    strict = float(np.einsum("pa,pa->p", pi, env.probs[..., hard].prod(axis=-1)).mean())
+    return Run(curve, final, style, strict)
 
 
 def ci(values: list[float]) -> tuple[float, float]:
@@ -232,6 +239,7 @@ def main(argv: list[str] | None = None) -> dict:
     curves: dict[str, np.ndarray] = {}
     finals: dict[str, np.ndarray] = {}
     styles: dict[str, np.ndarray] = {}
+    stricts: dict[str, np.ndarray] = {}
     for name in names:
         runs = [
             train(
@@ -249,6 +257,7 @@ def main(argv: list[str] | None = None) -> dict:
         curves[name] = np.stack([r.curve for r in runs])  # (seeds, steps + 1, K)
         finals[name] = np.stack([r.final for r in runs])  # (seeds, P, K)
         styles[name] = np.array([r.style for r in runs])
+        stricts[name] = np.array([r.strict for r in runs])
     has_style = args.scenario == "tradeoff"
 
     summary: dict[str, dict] = {}
@@ -256,7 +265,7 @@ def main(argv: list[str] | None = None) -> dict:
         f"{'method':<12} {'final reward':>16} {'worst criterion':>16} {'spread (max-min)':>16}"
         f" {'per-prompt worst':>16}"
         + (f" {'style (0=E,1=H)':>16}" if has_style else "")
-        + f" {'steps to 0.8 (all)':>24}"
+        + f" {'strict completion':>17} {'steps to 0.8 (all)':>24}"
     )
     lines = [header, "-" * len(header)]
     for name, c in curves.items():
@@ -266,6 +275,7 @@ def main(argv: list[str] | None = None) -> dict:
         sp, sp_h = ci(list(final.max(axis=1) - final.min(axis=1)))
         pw, pw_h = ci(list(finals[name].min(axis=2).mean(axis=1)))
         sy, sy_h = ci(list(styles[name])) if has_style else (float("nan"), float("nan"))
+        sc, sc_h = ci(list(stricts[name]))
         reach = [int(np.argmax(run.min(axis=1) >= TARGET)) for run in c if (run.min(axis=1) >= TARGET).any()]
         if reach:
             st, st_h = ci([float(x) for x in reach])
@@ -276,7 +286,7 @@ def main(argv: list[str] | None = None) -> dict:
             f"{name:<12} {fr:7.3f} ± {fr_h:5.3f} {wc:7.3f} ± {wc_h:5.3f} {sp:7.3f} ± {sp_h:5.3f}"
             f" {pw:7.3f} ± {pw_h:5.3f}"
             + (f" {sy:7.3f} ± {sy_h:5.3f}" if has_style else "")
-            + f" {steps_txt:>24}"
+            + f" {sc:7.3f} ± {sc_h:5.3f} {steps_txt:>24}"
         )
         summary[name] = {
             "final_reward": [fr, fr_h],
@@ -284,13 +294,15 @@ def main(argv: list[str] | None = None) -> dict:
             "spread": [sp, sp_h],
             "per_prompt_worst": [pw, pw_h],
             **({"style": [sy, sy_h]} if has_style else {}),
+            "strict_completion": [sc, sc_h],
             "steps_to_target": reach,
             "seeds": len(c),
             "final_per_criterion": final.mean(axis=0).tolist(),
         }
     if "static" in curves:
         ref = curves["static"][:, -1, :]
-        head = f"{'method':<12} {'Δ final reward':>16} {'Δ worst criterion':>18} {'Δ spread':>16}"
+        head = (f"{'method':<12} {'Δ final reward':>16} {'Δ worst criterion':>18} {'Δ spread':>16}"
+                f" {'Δ strict completion':>20}")
         lines += ["", "paired with static (same environment and sampling seed): method - static", head]
         lines.append("-" * len(head))
         for name, c in curves.items():
@@ -303,11 +315,13 @@ def main(argv: list[str] | None = None) -> dict:
                 "spread": ci(
                     list((final.max(axis=1) - final.min(axis=1)) - (ref.max(axis=1) - ref.min(axis=1)))
                 ),
+                "strict_completion": ci(list(stricts[name] - stricts["static"])),
             }
             lines.append(
                 f"{name:<12} {d['final_reward'][0]:+7.3f} ± {d['final_reward'][1]:5.3f}"
                 f" {d['worst_criterion'][0]:+9.3f} ± {d['worst_criterion'][1]:5.3f}"
                 f" {d['spread'][0]:+7.3f} ± {d['spread'][1]:5.3f}"
+                f" {d['strict_completion'][0]:+9.3f} ± {d['strict_completion'][1]:5.3f}"
             )
             summary[name]["paired_vs_static"] = {key: list(v) for key, v in d.items()}
     print(

@@ -5,6 +5,11 @@ Keys are flat strings:
 
 * ``reward/mean``, ``reward/std``, ``reward/unscorable_frac`` (rollouts whose reward is None);
 * ``satisfaction/<kind>``: empirical mean score of the criteria of that kind (any method);
+* ``satisfaction/strict_completion``: share of rollouts meeting every Hard Rule of their rubric
+  (every criterion, Principles at >= 5/10, for a rubric without Hard Rules; rollouts with an
+  unscorable required criterion left out; ``core.completion``);
+* ``weight/noncontrastive``: weight the method put on criteria on which every scorable rollout
+  of the group agrees (no group-relative signal; POW3R's diagnostic), mean over groups;
 * ``saturation/<kind>``: the method's saturation estimate (methods that have one);
 * ``weight/<kind>``: mean weight of a criterion of that kind;
 * the same three under ``.../tag/<tag>`` for every tag in ``batch.tags``;
@@ -19,6 +24,7 @@ import warnings
 
 import numpy as np
 
+from core.completion import share, strict_completion
 from methods.base import KINDS, Aggregate, ScoreBatch, weighted_mean
 
 
@@ -60,6 +66,15 @@ def summarize(batch: ScoreBatch, agg: Aggregate) -> dict[str, float]:
             out[f"saturation/{name}"] = _masked_mean(est, mask)
     if est is not None:
         out["saturation/mean"] = _masked_mean(est, batch.valid)
+    hard = (batch.kinds == KINDS.index("hard_rule"))[:, None, :]
+    strict = share(strict_completion(batch.scores, hard, batch.valid[:, None, :]))
+    if strict is not None:
+        out["satisfaction/strict_completion"] = strict
+    present = ~np.isnan(batch.scores)
+    hi = np.where(present, batch.scores, -np.inf).max(axis=1)
+    lo = np.where(present, batch.scores, np.inf).min(axis=1)
+    flat = batch.valid & ~(hi > lo)  # all scorable rollouts agree (or fewer than two scorable)
+    out["weight/noncontrastive"] = float(np.where(flat, agg.weights, 0.0).sum(axis=1).mean())
     w = np.where(batch.valid, agg.weights, np.nan)
     out["weight/min"] = float(np.nanmin(w))
     out["weight/max"] = float(np.nanmax(w))

@@ -49,6 +49,7 @@ from evals.benchmarks.base import (
     polarization,
     require,
     sample,
+    strict_complete,
 )
 from evals.judges.base import Judge, JudgeRequest
 
@@ -100,9 +101,10 @@ class AlpacaEval(Benchmark):
         margins = pair_margins(judged, [e.rubric.kinds for e in items])
         difficulty = self._difficulty(items)
         prefs, mlen, rlen, diff = [], [], [], []
-        samples, severe = [], []
+        samples, severe, complete = [], [], []
         for i, (e, r, m) in enumerate(zip(items, responses, margins, strict=True)):
             severe.append(is_severe(judged[i][0], e.rubric.kinds))
+            complete.append(strict_complete(judged[i][0], e.rubric))
             pref = None if np.isnan(m) else metrics.preference_from_margin(m, self.tie_margin)
             samples.append(sample(e, r, judged[i][0], preference=pref, reference_scores=judged[i][1].scores))
             if pref is None:
@@ -121,7 +123,7 @@ class AlpacaEval(Benchmark):
             "avg_length": float(np.mean(mlen)),
             "unscorable_pairs": float(len(items) - len(prefs)),
         }
-        return BenchResult(metrics=out, dimensions={}, polarization=polarization({}, severe), samples=samples)
+        return BenchResult(metrics=out, dimensions={}, polarization=polarization({}, severe, complete), samples=samples)
 
 
 @component("benchmark", "alpaca_eval")

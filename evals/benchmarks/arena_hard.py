@@ -59,6 +59,7 @@ from evals.benchmarks.base import (
     require,
     sample,
     select,
+    strict_complete,
 )
 from evals.judges.base import Judge, JudgeRequest
 
@@ -188,12 +189,13 @@ class ArenaHard(Benchmark):
         margins = pair_margins(judged, [p[0].rubric.kinds for p in pairs])
         per_q: list[list[float]] = []
         cats: dict[str, list[list[float]]] = {}
-        samples, severe = [], []
+        samples, severe, complete = [], [], []
         dropped = 0
         for i, (e, r) in enumerate(zip(items, responses, strict=True)):
             m1, m2 = margins[2 * i], margins[2 * i + 1]
             mine_j = judged[2 * i + 1][0]
             severe.append(is_severe(mine_j, e.rubric.kinds))
+            complete.append(strict_complete(mine_j, e.rubric))
             if np.isnan(m1) or np.isnan(m2):
                 dropped += 1
                 samples.append(sample(e, r, mine_j, games=None, category=e.meta["category"]))
@@ -213,7 +215,7 @@ class ArenaHard(Benchmark):
         if self.style_control:
             out.update(self._style_controlled(samples, items, responses))
         dims = {f"category:{c}": 100 * metrics.bt_win_rate([x for q in v for x in q]) for c, v in sorted(cats.items())}
-        return BenchResult(metrics=out, dimensions=dims, polarization=polarization(dims, severe), samples=samples)
+        return BenchResult(metrics=out, dimensions=dims, polarization=polarization(dims, severe, complete), samples=samples)
 
 
     def _style_controlled(self, samples: list[dict[str, Any]], items: Sequence[Example],

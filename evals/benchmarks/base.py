@@ -16,7 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from core.rubric import Example, RubricFormatError, build_example, read_rows  # noqa: F401 (re-exported)
+from core.completion import share, strict_completion
+from core.rubric import Example, Rubric, RubricFormatError, build_example, read_rows  # noqa: F401 (re-exported)
+from core.scores import oriented
 from evals.judges.base import Judge, JudgeRequest, Judgment, normalize
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -36,8 +38,10 @@ class BenchResult:
         return out
 
 
-def polarization(dimensions: dict[str, float], severe: Sequence[bool]) -> dict[str, float]:
-    """Worst dimension, spread (max - min) across dimensions, share of severely deficient responses."""
+def polarization(dimensions: dict[str, float], severe: Sequence[bool],
+                 complete: Sequence[float] = ()) -> dict[str, float]:
+    """Worst dimension, spread (max - min) across dimensions, share of severely deficient responses,
+    and strict completion (share of responses meeting every required criterion, ``strict_complete``)."""
     out: dict[str, float] = {}
     if dimensions:
         vals = np.array(list(dimensions.values()), dtype=float)
@@ -45,7 +49,17 @@ def polarization(dimensions: dict[str, float], severe: Sequence[bool]) -> dict[s
         out["spread"] = float(vals.max() - vals.min())
     if len(severe):
         out["severe_deficiency_rate"] = float(np.mean(severe))
+    strict = share(complete) if len(complete) else None
+    if strict is not None:
+        out["strict_completion"] = strict
     return out
+
+
+def strict_complete(j: Judgment, rubric: Rubric) -> float:
+    """1.0 if the response meets every Hard Rule (every criterion, Principles at >= 5/10, when the
+    rubric has none), 0.0 if not, NaN when a required criterion was unscorable (``core.completion``)."""
+    v = oriented(normalize(j.scores, rubric.kinds), rubric)
+    return float(strict_completion(v, np.array([k == "hard_rule" for k in rubric.kinds], dtype=bool)))
 
 
 def is_severe(j: Judgment, kinds: Sequence[str]) -> bool:

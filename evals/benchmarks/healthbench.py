@@ -42,6 +42,7 @@ from evals.benchmarks.base import (
     require,
     run_judge,
     sample,
+    strict_complete,
     with_mode,
 )
 from evals.judges.base import Judge, JudgeRequest
@@ -109,10 +110,11 @@ class HealthBench(Benchmark):
                 if k.startswith(("axis:", "theme:"))}
         axes = {k: v for k, v in dims.items() if k.startswith("axis:")}
         severe = [self._severe(p, m) for p, m in zip(points, met, strict=True)]
+        complete = [strict_complete(jd, e.rubric) for e, jd in zip(items, js, strict=True)]
         unscorable = sum(x is None for m in met for x in m)
         out["unscorable_criteria"] = float(unscorable)
         samples = [sample(e, r, jd, example_score=s) for e, r, jd, s in zip(items, responses, js, ex_scores, strict=True)]
-        return BenchResult(metrics=out, dimensions=dims, polarization=polarization(axes or dims, severe),
+        return BenchResult(metrics=out, dimensions=dims, polarization=polarization(axes or dims, severe, complete),
                            samples=samples)
 
     def _severe(self, points: Sequence[float], met: Sequence[bool | None]) -> bool:

@@ -34,6 +34,7 @@ from evals.benchmarks.base import (
     polarization,
     run_judge,
     sample,
+    strict_complete,
 )
 from evals.judges.base import Judge, JudgeRequest
 from evals.judges.rules import RulesJudge, ifeval_loose_check
@@ -106,6 +107,7 @@ class IFEval(Benchmark):
             samples.append(sample(e, r, j, loose=lo))
         dims = {g: float(np.mean(v)) for g, v in sorted(groups.items())}
         severe = [is_severe(j, e.rubric.kinds) for e, j in zip(items, js, strict=True)]
+        complete = [strict_complete(j, e.rubric) for e, j in zip(items, js, strict=True)]
         return BenchResult(
             metrics={
                 "prompt_level_strict_acc": metrics.prompt_level_accuracy(strict),
@@ -114,7 +116,7 @@ class IFEval(Benchmark):
                 "inst_level_loose_acc": metrics.instruction_level_accuracy(loose),
             },
             dimensions=dims,
-            polarization=polarization(dims, severe),
+            polarization=polarization(dims, severe, complete),
             samples=samples,
         )
 

@@ -36,6 +36,7 @@ from evals.benchmarks.base import (
     require,
     run_judge,
     sample,
+    strict_complete,
 )
 from evals.judges.base import Judge, JudgeRequest
 
@@ -123,8 +124,9 @@ class InFoBench(Benchmark):
                 pass
         dims = metrics.group_means(dims_raw)
         severe = [is_severe(j, e.rubric.kinds) for e, j in zip(items, js, strict=True)]
+        complete = [strict_complete(j, e.rubric) for e, j in zip(items, js, strict=True)]
         samples = [sample(e, r, j, subset=e.meta.get("subset")) for e, r, j in zip(items, responses, js, strict=True)]
-        return BenchResult(metrics=out, dimensions=dims, polarization=polarization(dims, severe), samples=samples)
+        return BenchResult(metrics=out, dimensions=dims, polarization=polarization(dims, severe, complete), samples=samples)
 
 
 @component("benchmark", "infobench")

@@ -25,7 +25,15 @@ import numpy as np
 
 from core.registry import component
 from core.rubric import Example
-from evals.benchmarks.base import Benchmark, BenchResult, is_severe, polarization, run_judge, sample
+from evals.benchmarks.base import (
+    Benchmark,
+    BenchResult,
+    is_severe,
+    polarization,
+    run_judge,
+    sample,
+    strict_complete,
+)
 from evals.judges.base import Judge, JudgeRequest, normalize
 
 DEFAULT_DATA = {"name": "toy", "path": "assets:toy.jsonl", "hub_id": None, "split": "train", "format": "harness",
@@ -81,6 +89,7 @@ class ToyHeldout(Benchmark):
         dims = {t: float(np.mean(v)) for t, v in sorted(per_tag.items())}
         crit_means = {k: float(np.mean(v)) for k, v in per_crit.items()}
         severe = [is_severe(j, e.rubric.kinds) for e, j in zip(items, js, strict=True)]
+        complete = [strict_complete(j, e.rubric) for e, j in zip(items, js, strict=True)]
         return BenchResult(
             metrics={
                 "rubric_score": float(np.nanmean(per_item)),
@@ -88,7 +97,7 @@ class ToyHeldout(Benchmark):
                 "hard_rule_pass_rate": float(np.mean(hard)) if hard else float("nan"),
             },
             dimensions=dims,
-            polarization=polarization(dims, severe),
+            polarization=polarization(dims, severe, complete),
             samples=samples,
         )
 

@@ -37,6 +37,7 @@ from evals.benchmarks.base import (
     run_judge,
     sample,
     select,
+    strict_complete,
 )
 from evals.judges.base import Judge, JudgeRequest
 
@@ -103,12 +104,13 @@ class WritingBench(Benchmark):
         domain_dims = metrics.group_means(domains)
         dims = {**domain_dims, **metrics.group_means(crits)}
         severe = [is_severe(j, e.rubric.kinds) for e, j in zip(items, js, strict=True)]
+        complete = [strict_complete(j, e.rubric) for e, j in zip(items, js, strict=True)]
         out = {"score": metrics.writingbench_score(per_query),
                "unscorable_criteria": float(sum(s is None for q in per_query for s in q))}
         samples = [sample(e, r, j, query_score=qs, domain=e.meta["domain1"])
                    for e, r, j, qs in zip(items, responses, js, qscores, strict=True)]
         # polarization over the domains (the benchmark's reported breakdown)
-        return BenchResult(metrics=out, dimensions=dims, polarization=polarization(domain_dims, severe),
+        return BenchResult(metrics=out, dimensions=dims, polarization=polarization(domain_dims, severe, complete),
                            samples=samples)
 
 
