@@ -30,7 +30,7 @@ from pydantic import (
 from core.scores import Score
 from evals.judges.options import Dialect, JsonMode
 
-RATIONALE_MAX_CHARS = 600  # schema only: keeps a constrained small model from rambling past max_tokens
+RATIONALE_MAX_CHARS = 200  # schema only: keeps a constrained small model short (and inside max_tokens)
 
 
 class InvalidReply(ValueError):
