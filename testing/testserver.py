@@ -58,49 +58,12 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from core.rubric import Criterion, Rubric
 from evals.judges.prompts import parse_prompt
-
-FAULT_KINDS = (
-    "latency",
-    "429",
-    "500",
-    "400",
-    "401",
-    "timeout",
-    "malformed",
-    "wrong_length",
-    "out_of_range",
-    "float_score",
-    "string_score",
-    "no_choices",
-    "500_validation",
-    "no_logprobs",
-    "low_mass",
-)
-
-
-@dataclass(frozen=True)
-class Fault:
-    kind: str
-    seconds: float = 0.0  # latency / timeout
-    retry_after: float | None = 0.01  # 429 only; None omits the header
-
-    def __post_init__(self) -> None:
-        if self.kind not in FAULT_KINDS:
-            raise ValueError(f"unknown fault {self.kind!r}; known: {FAULT_KINDS}")
-
-
-def _as_fault(f: Fault | str) -> Fault:
-    if isinstance(f, Fault):
-        return f
-    if f == "timeout":
-        return Fault("timeout", seconds=5.0)
-    return Fault(f)
+from testing.faults import FAULT_KINDS, Fault, as_fault, corrupt  # noqa: F401 (re-exported)
 
 
 def stand_in_score(c: Criterion, response: str) -> bool | int:
@@ -181,7 +144,7 @@ class JudgeTestServer:
 
     def inject(self, *faults: Fault | str) -> None:
         with self._lock:
-            self._faults.extend(_as_fault(f) for f in faults)
+            self._faults.extend(as_fault(f) for f in faults)
 
     def reset(self) -> None:
         with self._lock:
@@ -239,7 +202,7 @@ class JudgeTestServer:
                 return self._faults.popleft()
             for kind, p in self.fault_rates.items():
                 if self._rng.random() < p:
-                    return _as_fault(kind)
+                    return as_fault(kind)
         return None
 
     def answer(self, messages: list[dict[str, Any]], fault: Fault | None) -> tuple[str, dict[str, Any] | str]:
@@ -298,7 +261,7 @@ class JudgeTestServer:
             return {"explanation": "loopback rules judge", "criteria_met": value}
         lists = [list(self.scorer(q, rubric, r)) for r in resp]
         for scores in lists[:1]:
-            _corrupt(scores, rubric, kind)
+            corrupt(scores, rubric, kind)
         if mode == "rubric":
             return {"rationale": "loopback rules judge", "scores": lists[0]}
         return {
@@ -306,18 +269,6 @@ class JudgeTestServer:
             "rollout_A_scores": lists[0],
             "rollout_B_scores": lists[1],
         }
-
-
-def _corrupt(scores: list[Any], rubric: Rubric, kind: str | None) -> None:
-    kinds = rubric.kinds
-    if kind == "wrong_length":
-        scores.append(scores[-1])
-    elif kind in ("out_of_range", "float_score"):
-        k = kinds.index("principle") if "principle" in kinds else 0
-        scores[k] = 11 if kind == "out_of_range" else 7.5
-    elif kind == "string_score":
-        k = kinds.index("hard_rule") if "hard_rule" in kinds else 0
-        scores[k] = "true"
 
 
 class _Handler(BaseHTTPRequestHandler):
