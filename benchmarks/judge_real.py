@@ -17,7 +17,8 @@ Columns: invalid = invalid replies / requests; unscorable = None scores / criter
 scores; latency = mean seconds per HTTP request (concurrency 1); j/s = judgments (one
 item, all its criteria) per second at concurrency 1 and 8; agree = agreement with the
 rules judge on scorable criteria (a Hard Rule agrees when ``met()`` equals the rules
-verdict, a Principle when within 2 points of it). ``--threads`` adds a table of the
+verdict, a Principle when within 2 points of it); the last column is the invalid and
+unscorable rates of the concurrency-8 run. ``--threads`` adds a table of the
 server's ``n_threads`` (logprob mode, 8 items, concurrency 1).
 """
 
@@ -108,16 +109,18 @@ def main() -> None:
             inv = st.get("judge/invalid_replies", 0.0) / n_req if n_req else float("nan")
             cells = sum(len(o.scores) for o in out)
             uns = sum(o.unscorable for o in out) / cells
-            _, _, wall8 = run(url, conf, reqs[: args.conc_n], 8)
+            out8, st8, wall8 = run(url, conf, reqs[: args.conc_n], 8)
+            inv8 = st8.get("judge/invalid_replies", 0.0) / max(1.0, st8.get("judge/requests", 0.0))
+            uns8 = sum(o.unscorable for o in out8) / sum(len(o.scores) for o in out8)
             row = (name, len(mine), inv, uns, st["judge/latency_mean_s"], len(mine) / wall, args.conc_n / wall8,
-                   agreement(mine, out, truth[: len(mine)]))  # fmt: skip
+                   agreement(mine, out, truth[: len(mine)]), inv8, uns8)  # fmt: skip
             rows.append(row)
             print(f"  done {name}: {wall:.0f} s + {wall8:.0f} s", file=sys.stderr, flush=True)
     print("\n| mode | items | invalid replies | unscorable | mean latency (s) | judgments/s (c=1) | judgments/s (c=8) "
-          "| agreement with rules |")
-    print("|---|---|---|---|---|---|---|---|")
-    for name, n, inv, uns, lat, js1, js8, agr in rows:
-        print(f"| {name} | {n} | {inv:.1%} | {uns:.1%} | {lat:.2f} | {js1:.2f} | {js8:.2f} | {agr:.1%} |")
+          "| agreement with rules | invalid / unscorable (c=8) |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name, n, inv, uns, lat, js1, js8, agr, inv8, uns8 in rows:
+        print(f"| {name} | {n} | {inv:.1%} | {uns:.1%} | {lat:.2f} | {js1:.2f} | {js8:.2f} | {agr:.1%} | {inv8:.1%} / {uns8:.1%} |")
     threads = [int(t) for t in args.threads.split(",") if t.strip()]
     if threads:
         print("\n| n_threads | logprob judgments/s (8 items, c=1) |\n|---|---|")

@@ -35,7 +35,7 @@ from pathlib import Path
 
 from harness.models import PACKAGED, MissingExtraError, packaged_gguf
 
-N_CTX = 2048  # the longest fixture rubric prompt (~700 tokens) + a 256-token reply, with room
+N_CTX = 2048  # toy rubric prompts <= 560 tokens, pairwise <= 627 (measured) + a <= 256-token reply
 N_THREADS = min(2, os.cpu_count() or 1)  # see the README's table: 2 threads on 2 cores
 _LISTENING = re.compile(r"Uvicorn running on (http://[^\s]+)")
 
