@@ -93,6 +93,7 @@ def main() -> None:
     ap.add_argument("--k", type=int, default=2)
     ap.add_argument("--conc-n", type=int, default=16)
     ap.add_argument("--threads", default="", help="e.g. 1,2: also time the server's n_threads")
+    ap.add_argument("--only", default="", help="comma-separated mode rows to run (default: all), e.g. logprob")
     for opt in ("free", "schema", "per-item", "logprob"):
         ap.add_argument(f"--n-{opt}", type=int, default=None)
     args = ap.parse_args()
@@ -103,6 +104,8 @@ def main() -> None:
     with local_judge_server("smollm2_135m") as url:
         run(url, dict(mode="logprob"), reqs[:2], 1)  # warm up (model pages, prompt cache)
         for name, conf, size in MODES:
+            if args.only and name not in [x.strip() for x in args.only.split(",")]:
+                continue
             mine = reqs[: getattr(args, size) or args.n]
             out, st, wall = run(url, conf, mine, 1)
             n_req = st.get("judge/requests", 0.0)
