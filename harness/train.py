@@ -113,6 +113,9 @@ def train_policy(
     train_examples, _ = load_training_examples(cfg.data)
     for e in train_examples:
         judge.validate(e.rubric)  # a rubric the judge cannot score fails here, not mid-training
+    # every prompt's base weights before the first step: the LLM prior in one concurrent batch,
+    # not one blocking judge call per new prompt inside the reward function
+    method.base_weights.precompute([(e.id, e.question, e.rubric) for e in train_examples])
     ckpt_dir = policy.path / "checkpoints"
     args = grpo_args(cfg, ckpt_dir, gpu, report_to)
     reward = RubricReward(judge, method)

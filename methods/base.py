@@ -68,6 +68,9 @@ class BaseWeights:
         k = len(rubric)
         return np.full(k, 1.0 / k)
 
+    def precompute(self, items: Sequence[tuple[str, str, Rubric]]) -> None:
+        """Resolve the weights of many (key, question, rubric) before training (nothing to do here)."""
+
     def stats(self) -> dict[str, float]:
         return {}
 

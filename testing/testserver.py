@@ -2,11 +2,19 @@
 
 It implements ``POST /v1/chat/completions`` well enough for the ``openai``
 client and answers the prompts of :mod:`evals.judges.prompts` (all modes) by
-scoring with the rules judge: a criterion with a machine ``check`` gets the
-rules judge's verdict; one without gets a deterministic stand-in (Hard Rule
-true; Principle = a hash of (criterion, response) mod 11), so two different
-responses usually get different scores. Prior weights: Hard Rules weigh 2,
-Principles 1, normalized to sum 1.
+scoring with the rules judge. Prompts never carry a criterion's machine
+``check`` (an LLM judge must not see the answer key), so the test harness
+registers its rubrics with the server out of band (``srv.register(rubric)``): a
+side table maps a criterion's text to its check. A registered criterion with a
+check gets the rules judge's verdict; any other gets a deterministic stand-in
+(Hard Rule true; Principle = a hash of (criterion, response) mod 11), so two
+different responses usually get different scores. Prior weights: Hard Rules
+weigh 2, Principles 1, normalized to sum 1.
+
+Logprob prompts (one criterion, ``max_tokens=1``) get a 1-token reply with
+``top_logprobs``: a Hard Rule verdict v puts 0.8 on "Yes"/"No" (as v says) and
+0.1 on the other, a Principle score v puts 0.7 on str(v) and 0.1 on each
+neighbour; the rest of the mass goes to an unrelated token.
 
 Faults (one per request, consumed in order from a queue, or drawn with
 probabilities from a seeded RNG when the queue is empty)::
@@ -22,6 +30,12 @@ probabilities from a seeded RNG when the queue is empty)::
     float_score    a Principle scored 7.5
     string_score   a Hard Rule scored "true"
     no_choices     HTTP 200 with a chat completion that has no choices
+    500_validation HTTP 500 whose message is a request validation error (llama-cpp-python's
+                   answer to a response_format it does not know): not worth a retry
+    no_logprobs    logprob mode: a reply without logprobs
+    low_mass       logprob mode: the top tokens are none of the allowed answers
+    (in logprob mode malformed / wrong_length / out_of_range / float_score / string_score
+    give a logprob entry that is not a number)
 
 Usage::
 
@@ -38,51 +52,18 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import random
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from core.rubric import Criterion, Rubric
 from evals.judges.prompts import parse_prompt
-
-FAULT_KINDS = (
-    "latency",
-    "429",
-    "500",
-    "400",
-    "401",
-    "timeout",
-    "malformed",
-    "wrong_length",
-    "out_of_range",
-    "float_score",
-    "string_score",
-    "no_choices",
-)
-
-
-@dataclass(frozen=True)
-class Fault:
-    kind: str
-    seconds: float = 0.0  # latency / timeout
-    retry_after: float | None = 0.01  # 429 only; None omits the header
-
-    def __post_init__(self) -> None:
-        if self.kind not in FAULT_KINDS:
-            raise ValueError(f"unknown fault {self.kind!r}; known: {FAULT_KINDS}")
-
-
-def _as_fault(f: Fault | str) -> Fault:
-    if isinstance(f, Fault):
-        return f
-    if f == "timeout":
-        return Fault("timeout", seconds=5.0)
-    return Fault(f)
+from testing.faults import FAULT_KINDS, Fault, as_fault, corrupt  # noqa: F401 (re-exported)
 
 
 def stand_in_score(c: Criterion, response: str) -> bool | int:
@@ -120,6 +101,7 @@ class JudgeTestServer:
         seed: int = 0,
         scorer: Scorer = rules_scores,
         record: bool = True,
+        rubrics: Sequence[Rubric] = (),
     ):
         self.host, self.port = host, port
         self.latency = latency
@@ -136,15 +118,33 @@ class JudgeTestServer:
         self.inflight = 0
         self.max_inflight = 0  # the most requests handled at once (checks the client's concurrency limit)
         self.log: list[dict[str, Any]] = []  # per request: mode, fault, status, authorization, messages
+        self.checks: dict[str, dict[str, Any]] = {}  # criterion text -> machine check (the side table)
+        self.register(*rubrics)
 
     # ---------------------------------------------------------------- control
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}/v1"
 
+    def register(self, *rubrics: Rubric) -> JudgeTestServer:
+        """Tell the server the machine checks of these rubrics (prompts do not carry them)."""
+        with self._lock:
+            for rb in rubrics:
+                for c in rb.criteria:
+                    if c.check is not None:
+                        self.checks[c.text] = c.check
+        return self
+
+    def _with_checks(self, rubric: Rubric) -> Rubric:
+        return Rubric(
+            criteria=tuple(
+                Criterion(text=c.text, kind=c.kind, check=self.checks.get(c.text)) for c in rubric.criteria
+            )
+        )
+
     def inject(self, *faults: Fault | str) -> None:
         with self._lock:
-            self._faults.extend(_as_fault(f) for f in faults)
+            self._faults.extend(as_fault(f) for f in faults)
 
     def reset(self) -> None:
         with self._lock:
@@ -202,19 +202,46 @@ class JudgeTestServer:
                 return self._faults.popleft()
             for kind, p in self.fault_rates.items():
                 if self._rng.random() < p:
-                    return _as_fault(kind)
+                    return as_fault(kind)
         return None
 
     def answer(self, messages: list[dict[str, Any]], fault: Fault | None) -> tuple[str, dict[str, Any] | str]:
         """(mode, reply content as an object, or a raw string for the malformed fault)."""
         p = parse_prompt(messages)
         mode = p["mode"]
-        return mode, self._content(mode, p["question"], p["rubric"], p["responses"], fault)
+        return mode, self._content(mode, p["question"], self._with_checks(p["rubric"]), p["responses"], fault)
+
+    def logprobs(self, mode: str, messages: list[dict[str, Any]], fault: Fault | None) -> dict[str, Any] | None:
+        """The ``logprobs`` field of a 1-token reply to a logprob prompt (None: the no_logprobs fault)."""
+        p = parse_prompt(messages)
+        rubric = self._with_checks(p["rubric"])
+        v = self.scorer(p["question"], rubric, p["responses"][0])[0]
+        kind = fault.kind if fault else None
+        if kind == "no_logprobs":
+            return None
+        if kind == "low_mass":
+            alts = [("The", 0.9), ("I", 0.05), ("Yes", 0.01), ("5", 0.01)]
+        elif mode == "logprob_hard_rule":
+            yes = bool(v) if isinstance(v, bool) else v >= 5
+            alts = [("Yes", 0.8), ("No", 0.1)] if yes else [("No", 0.8), ("Yes", 0.1)]
+        else:
+            v = int(v) * 10 if isinstance(v, bool) else int(v)
+            alts = [(str(v), 0.7)] + [(str(n), 0.1) for n in (v - 1, v + 1) if 0 <= n <= 10]
+        rest = 1.0 - sum(q for _, q in alts)
+        if rest > 1e-9:
+            alts.append(("The", rest))
+        top: list[dict[str, Any]] = [{"token": t, "logprob": math.log(q), "bytes": None} for t, q in alts]
+        if kind in ("malformed", "wrong_length", "out_of_range", "float_score", "string_score"):
+            top[0]["logprob"] = "x"
+        first = {**top[0], "top_logprobs": top}
+        return {"content": [first], "refusal": None}
 
     def _content(
         self, mode: str, q: str, rubric: Rubric, resp: list[str], fault: Fault | None
     ) -> dict[str, Any] | str:
         kind = fault.kind if fault else None
+        if mode.startswith("logprob"):
+            return ""  # the reply is its logprobs (see logprobs())
         if kind == "malformed":
             return '{"rationale": "oops", "scores": [true, 7'
         if mode == "prior":
@@ -234,7 +261,7 @@ class JudgeTestServer:
             return {"explanation": "loopback rules judge", "criteria_met": value}
         lists = [list(self.scorer(q, rubric, r)) for r in resp]
         for scores in lists[:1]:
-            _corrupt(scores, rubric, kind)
+            corrupt(scores, rubric, kind)
         if mode == "rubric":
             return {"rationale": "loopback rules judge", "scores": lists[0]}
         return {
@@ -242,18 +269,6 @@ class JudgeTestServer:
             "rollout_A_scores": lists[0],
             "rollout_B_scores": lists[1],
         }
-
-
-def _corrupt(scores: list[Any], rubric: Rubric, kind: str | None) -> None:
-    kinds = rubric.kinds
-    if kind == "wrong_length":
-        scores.append(scores[-1])
-    elif kind in ("out_of_range", "float_score"):
-        k = kinds.index("principle") if "principle" in kinds else 0
-        scores[k] = 11 if kind == "out_of_range" else 7.5
-    elif kind == "string_score":
-        k = kinds.index("hard_rule") if "hard_rule" in kinds else 0
-        scores[k] = "true"
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -313,6 +328,8 @@ class _Handler(BaseHTTPRequestHandler):
             entry["authorization"] = self.headers.get("Authorization")
             entry["messages"] = body.get("messages")
             entry["response_format"] = body.get("response_format")
+            entry["max_tokens"] = body.get("max_tokens")
+            entry["top_logprobs"] = body.get("top_logprobs") if body.get("logprobs") else None
         delay = srv.latency + (fault.seconds if fault and fault.kind in ("latency", "timeout") else 0.0)
         if delay > 0:
             srv._stop.wait(delay)
@@ -331,6 +348,12 @@ class _Handler(BaseHTTPRequestHandler):
                 entry["status"], {"error": {"message": f"HTTP {fault.kind} (injected)", "type": "injected"}}
             )
             return
+        if fault and fault.kind == "500_validation":
+            entry["status"] = 500
+            self._record(entry)
+            msg = "1 validation error:\n  {'type': 'literal_error', 'msg': \"Input should be 'text' or 'json_object'\"}"
+            self._send(500, {"error": {"message": msg, "type": "internal_server_error"}})
+            return
         try:
             entry["mode"], content = srv.answer(body.get("messages") or [], fault)
         except (ValueError, KeyError, TypeError) as e:
@@ -340,15 +363,19 @@ class _Handler(BaseHTTPRequestHandler):
                 400, {"error": {"message": f"not a judge prompt: {e}", "type": "invalid_request_error"}}
             )
             return
-        if not isinstance(content, str):
+        logprobs = None
+        if entry["mode"].startswith("logprob"):
+            logprobs = srv.logprobs(entry["mode"], body.get("messages") or [], fault)
+            content = logprobs["content"][0]["token"] if logprobs else "Yes"
+        elif not isinstance(content, str):
             content = json.dumps(content)
         entry["status"] = 200
         self._record(entry)
         choice = {
             "index": 0,
             "message": {"role": "assistant", "content": content},
-            "finish_reason": "stop",
-            "logprobs": None,
+            "finish_reason": "length" if logprobs is not None else "stop",
+            "logprobs": logprobs,
         }
         self._send(
             200,

@@ -18,7 +18,7 @@ import numpy as np
 
 from core.completion import share, strict_completion
 from core.rubric import Example, Rubric, RubricFormatError, build_example, read_rows  # noqa: F401 (re-exported)
-from core.scores import oriented
+from core.scores import met, oriented
 from evals.judges.base import Judge, JudgeRequest, Judgment, normalize
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -67,7 +67,7 @@ def is_severe(j: Judgment, kinds: Sequence[str]) -> bool:
     for s, kind in zip(j.scores, kinds, strict=True):
         if s is None:
             continue
-        if (kind == "hard_rule" and s is False) or (kind == "principle" and int(s) <= 2):
+        if (kind == "hard_rule" and met(s) is False) or (kind == "principle" and int(s) <= 2):
             return True
     return False
 

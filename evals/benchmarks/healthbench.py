@@ -31,6 +31,7 @@ from typing import Any
 
 from core.registry import component
 from core.rubric import Example, RubricFormatError, item_number, item_text, object_items
+from core.scores import met as hr_met
 from evals import metrics
 from evals.benchmarks.base import (
     FIXTURES,
@@ -101,7 +102,7 @@ class HealthBench(Benchmark):
         js = run_judge(j, [JudgeRequest(e.question, e.rubric, r) for e, r in zip(items, responses, strict=True)],
                        desc="judging healthbench", chunk=self.judge_chunk)
         points = [[float(c.points or 0.0) for c in e.rubric.criteria] for e in items]
-        met = [[None if s is None else bool(s) for s in jd.scores] for jd in js]
+        met = [[hr_met(s) for s in jd.scores] for jd in js]
         ex_scores = [metrics.healthbench_example_score(p, m) for p, m in zip(points, met, strict=True)]
         out = metrics.healthbench_overall(ex_scores, self.n_bootstrap)
         ctags = [[list(c.tags) for c in e.rubric.criteria] for e in items]

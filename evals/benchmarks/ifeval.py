@@ -24,6 +24,7 @@ import numpy as np
 
 from core.registry import component
 from core.rubric import Example, RubricFormatError
+from core.scores import met
 from evals import metrics
 from evals.benchmarks.base import (
     Benchmark,
@@ -93,7 +94,7 @@ class IFEval(Benchmark):
         rules = judge if isinstance(judge, RulesJudge) else RulesJudge()
         js = run_judge(rules, [JudgeRequest(e.question, e.rubric, r) for e, r in zip(items, responses, strict=True)],
                        desc="judging ifeval")
-        strict = [[bool(s) for s in j.scores] for j in js]
+        strict = [[bool(met(s)) for s in j.scores] for j in js]
         loose = [
             [ifeval_loose_check(c.check["id"], c.check.get("kwargs", {}), r, e.question)  # type: ignore[index]
              for c in e.rubric.criteria]

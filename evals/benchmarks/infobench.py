@@ -24,6 +24,7 @@ from typing import Any
 
 from core.registry import component
 from core.rubric import Example, RubricFormatError
+from core.scores import met
 from evals import metrics
 from evals.benchmarks.base import (
     FIXTURES,
@@ -101,7 +102,7 @@ class InFoBench(Benchmark):
             raise ValueError("infobench: no items to score")
         js = run_judge(judge, [JudgeRequest(e.question, e.rubric, r) for e, r in zip(items, responses, strict=True)],
                        desc="judging infobench", chunk=self.judge_chunk)
-        verdicts = [[None if s is None else bool(s) for s in j.scores] for j in js]
+        verdicts = [[met(s) for s in j.scores] for j in js]
         out = {"drfr": metrics.drfr(verdicts),
                "unscorable_requirements": float(sum(v is None for vs in verdicts for v in vs))}
         subsets: dict[str, list[list[bool | None]]] = defaultdict(list)

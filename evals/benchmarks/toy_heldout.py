@@ -65,7 +65,7 @@ class ToyHeldout(Benchmark):
     def score(self, items: Sequence[Example], responses: Sequence[str], judge: Judge) -> BenchResult:
         if not items:
             raise ValueError("toy_heldout: no items to score")
-        from core.scores import oriented
+        from core.scores import met, oriented
 
         js = run_judge(judge, [JudgeRequest(e.question, e.rubric, r) for e, r in zip(items, responses, strict=True)],
                        desc="judging toy_heldout")
@@ -84,7 +84,7 @@ class ToyHeldout(Benchmark):
                 crit = next((t for t in c.tags if t.startswith("crit:")), c.text)
                 per_crit[crit].append(float(x))
                 if c.kind == "hard_rule":
-                    hard.append(float(x))
+                    hard.append(float(met(float(x))))
             samples.append(sample(e, r, j, rubric_score=per_item[-1]))
         dims = {t: float(np.mean(v)) for t, v in sorted(per_tag.items())}
         crit_means = {k: float(np.mean(v)) for k, v in per_crit.items()}

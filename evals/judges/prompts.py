@@ -4,16 +4,22 @@ Every prompt is a constant system message (so a vLLM server can reuse its
 prefix cache) plus a user message made of tagged sections::
 
     <question> ... </question>
-    <rubric> [{"id": 1, "type": "Hard Rule", "criterion": "...", "check": {...}}, ...] </rubric>
+    <rubric> [{"id": 1, "type": "Hard Rule", "criterion": "..."}, ...] </rubric>
     <response> ... </response>            (rubric mode)
     <rollout_A> ... </rollout_A> <rollout_B> ... </rollout_B>   (pairwise mode)
-    <criterion> {"type": ..., "criterion": ...} </criterion>    (per_item mode)
+    <criterion> {"type": ..., "criterion": ...} </criterion>    (per_item and logprob modes)
 
 The rubric is a JSON array: unambiguous for an LLM judge and recoverable by
 :func:`parse_prompt` (used by the loopback test server to answer like a judge).
-A criterion's machine ``check`` is included when it has one (it tells a real
-judge exactly what is being checked). Changing any wording here means bumping
-the matching version string: versions go into the cache key and every Judgment.
+A criterion's machine ``check`` is never included: it is the answer key of the
+offline rules judge, and an LLM judge that saw it would be graded on reading it
+(the loopback test server looks checks up in a side table instead, see
+``testing.testserver``). Changing any wording here means bumping the matching
+version string: versions go into the cache key and every Judgment.
+
+The logprob mode asks one short question per criterion whose answer is one token
+(``Yes``/``No`` for a Hard Rule, ``0``..``10`` for a Principle); its two system
+messages are constant too.
 """
 
 from __future__ import annotations
@@ -23,16 +29,19 @@ from typing import Any
 
 from core.rubric import Criterion, Rubric
 
-RUBRIC_VERSION = "rubric-v1"
-PAIRWISE_VERSION = "pairwise-v1"
-PER_ITEM_VERSION = "per_item-v1"
-PRIOR_VERSION = "prior-v1"
+# v2: the machine check is no longer in the prompt
+RUBRIC_VERSION = "rubric-v2"
+PAIRWISE_VERSION = "pairwise-v2"
+PER_ITEM_VERSION = "per_item-v2"
+PRIOR_VERSION = "prior-v2"
+LOGPROB_VERSION = "logprob-v1"
 
 VERSIONS = {
     "rubric": RUBRIC_VERSION,
     "pairwise": PAIRWISE_VERSION,
     "per_item": PER_ITEM_VERSION,
     "prior": PRIOR_VERSION,
+    "logprob": LOGPROB_VERSION,
 }
 
 _TYPE = {"hard_rule": "Hard Rule", "principle": "Principle"}
@@ -99,11 +108,32 @@ Output: return ONLY a JSON object, no explanation and no code fence:
 {"weights": [w1, w2, w3, ...]}
 - exactly one number per criterion, in rubric order."""
 
+LOGPROB_HARD_RULE_SYSTEM = """You are a strict, impartial grader. You receive a user question, one
+response and ONE criterion. Decide whether the response meets that criterion. Judge only this criterion.
+If the criterion describes something undesirable (a pitfall), it is met when the response DOES that
+undesirable thing. A criterion that is only partly satisfied is not met.
+
+Answer with exactly one word: Yes or No."""
+
+LOGPROB_PRINCIPLE_SYSTEM = """You are a strict, impartial grader. You receive a user question, one
+response and ONE quality criterion. Rate how well the response meets that criterion, judging only this
+criterion: 9-10 excellent, 7-8 good with minor gaps, 4-6 adequate but clearly incomplete, 1-3 poor,
+0 absent or harmful.
+
+Answer with exactly one integer from 0 to 10 and nothing else."""
+
+LOGPROB_QUESTIONS = {
+    "hard_rule": "Does the response meet the criterion? Answer Yes or No.",
+    "principle": "How well does the response meet the criterion? Answer with one integer from 0 to 10.",
+}
+
 SYSTEMS = {
     "rubric": RUBRIC_SYSTEM,
     "pairwise": PAIRWISE_SYSTEM,
     "per_item": PER_ITEM_SYSTEM,
     "prior": PRIOR_SYSTEM,
+    "logprob_hard_rule": LOGPROB_HARD_RULE_SYSTEM,
+    "logprob_principle": LOGPROB_PRINCIPLE_SYSTEM,
 }
 
 
@@ -111,9 +141,7 @@ def _item(c: Criterion, k: int | None = None) -> dict[str, Any]:
     d: dict[str, Any] = {} if k is None else {"id": k}
     d["type"] = _TYPE[c.kind]
     d["criterion"] = c.text
-    if c.check is not None:
-        d["check"] = c.check
-    return d
+    return d  # never c.check: it is the rules judge's answer key
 
 
 def rubric_block(rubric: Rubric) -> str:
@@ -169,6 +197,19 @@ def per_item_messages(question: str, criterion: Criterion, response: str) -> lis
     return _messages("per_item", user)
 
 
+def logprob_messages(question: str, criterion: Criterion, response: str) -> list[dict[str, str]]:
+    """One 1-token question about one criterion (its kind picks the system message and the question)."""
+    user = "\n\n".join(
+        [
+            _section("question", question),
+            _section("response", response),
+            _section("criterion", json.dumps(_item(criterion), ensure_ascii=False)),
+            LOGPROB_QUESTIONS[criterion.kind],
+        ]
+    )
+    return _messages(f"logprob_{criterion.kind}", user)
+
+
 def prior_messages(question: str, rubric: Rubric) -> list[dict[str, str]]:
     k = len(rubric)
     user = "\n\n".join(
@@ -195,14 +236,16 @@ def _between(text: str, tag: str, last: bool = False) -> str | None:
 
 
 def _criterion(item: dict[str, Any]) -> Criterion:
-    return Criterion(text=item["criterion"], kind=_KIND[item["type"]], check=item.get("check"))
+    return Criterion(text=item["criterion"], kind=_KIND[item["type"]])
 
 
 def parse_prompt(messages: list[dict[str, Any]]) -> dict[str, Any]:
     """Recover ``{mode, question, rubric, responses}`` from messages built above.
 
-    ``mode`` is found from the system message; ``rubric`` is a :class:`Rubric`
-    (a one-criterion rubric in per_item mode). Raises ValueError if not ours.
+    ``mode`` is found from the system message (``logprob_hard_rule`` /
+    ``logprob_principle`` for the logprob mode); ``rubric`` is a :class:`Rubric`
+    (a one-criterion rubric in per_item and logprob modes), without checks (the
+    prompt has none). Raises ValueError if not ours.
     """
     system = next((m.get("content") for m in messages if m.get("role") == "system"), None)
     user = next((m.get("content") for m in reversed(messages) if m.get("role") == "user"), None)
@@ -212,7 +255,7 @@ def parse_prompt(messages: list[dict[str, Any]]) -> dict[str, Any]:
     question = _between(user, "question")
     if question is None:
         raise ValueError("no <question> section")
-    if mode == "per_item":
+    if mode == "per_item" or mode.startswith("logprob"):
         block = _between(user, "criterion", last=True)
         rubric = Rubric(criteria=(_criterion(json.loads(block or "null")),))
         responses = [_between(user, "response")]

@@ -16,8 +16,9 @@ QUESTION = "What is the capital of France? Answer in one sentence."
 
 
 @pytest.fixture
-def server() -> Iterator[JudgeTestServer]:
+def server(rubric: Rubric) -> Iterator[JudgeTestServer]:
     srv = JudgeTestServer().start()
+    srv.register(rubric)  # the prompts carry no checks: the server learns them out of band
     try:
         yield srv
     finally:

@@ -98,7 +98,7 @@ class BiasedServer(JudgeTestServer):
 
 
 def test_position_swap_scores_both_orders_and_combines(tmp_path, requests_):
-    with BiasedServer() as srv:
+    with BiasedServer(rubrics=[requests_[0].rubric]) as srv:
         j = OpenAIJudge(base_url=srv.url, model="m", mode="pairwise", position_swap=True, cache=False)
         a, b = j.judge(requests_)
         shown_first = [
@@ -246,7 +246,9 @@ def test_retry_after_is_honoured_and_capped(make_judge, server, requests_):
 
 
 def test_random_faults_end_valid_or_none(make_judge, rubric):
-    with JudgeTestServer(fault_rates={"500": 0.15, "malformed": 0.15, "out_of_range": 0.1}, seed=3) as srv:
+    with JudgeTestServer(
+        fault_rates={"500": 0.15, "malformed": 0.15, "out_of_range": 0.1}, seed=3, rubrics=[rubric]
+    ) as srv:
         j = OpenAIJudge(
             base_url=srv.url,
             model="m",

@@ -30,16 +30,37 @@ def test_prompts_round_trip(rubric):
     p = prompts.parse_prompt(prompts.pairwise_messages(q, rubric, a, b))
     assert (p["mode"], p["responses"]) == ("pairwise", [a, b]) and p["rubric"] == _stripped(rubric)
     p = prompts.parse_prompt(prompts.per_item_messages(q, rubric.criteria[0], a))
-    assert p["mode"] == "per_item" and p["rubric"].criteria[0].check == rubric.criteria[0].check
+    assert p["mode"] == "per_item" and p["rubric"] == _stripped(Rubric(criteria=rubric.criteria[:1]))
     assert p["responses"] == [a]
+    for c in rubric.criteria[:2]:
+        p = prompts.parse_prompt(prompts.logprob_messages(q, c, a))
+        assert p["mode"] == f"logprob_{c.kind}" and p["responses"] == [a]
+        assert p["rubric"] == _stripped(Rubric(criteria=(c,)))
     p = prompts.parse_prompt(prompts.prior_messages(q, rubric))
     assert p["mode"] == "prior" and len(p["rubric"]) == 4
     with pytest.raises(ValueError):
         prompts.parse_prompt([{"role": "user", "content": "hello"}])
 
 
-def _stripped(r: Rubric) -> Rubric:  # the prompt carries text, kind and check (not weights/tags)
-    return Rubric(criteria=tuple(Criterion(text=c.text, kind=c.kind, check=c.check) for c in r.criteria))
+def _stripped(r: Rubric) -> Rubric:  # the prompt carries text and kind (no check, weights or tags)
+    return Rubric(criteria=tuple(Criterion(text=c.text, kind=c.kind) for c in r.criteria))
+
+
+def test_prompts_never_carry_the_machine_check(rubric):
+    """A check is the rules judge's answer key: an LLM judge must not see it, in any mode."""
+    assert all(c.check for c in rubric.criteria[:3])
+    q, a = "q", "a"
+    every = [
+        prompts.rubric_messages(q, rubric, a),
+        prompts.pairwise_messages(q, rubric, a, "b"),
+        prompts.prior_messages(q, rubric),
+        *(prompts.per_item_messages(q, c, a) for c in rubric.criteria),
+        *(prompts.logprob_messages(q, c, a) for c in rubric.criteria),
+    ]
+    for msgs in every:
+        text = "\n".join(m["content"] for m in msgs)
+        assert '"check"' not in text and "contains" not in text and "length_band" not in text
+        assert all(c.text in text for c in rubric.criteria) or len(msgs[1]["content"]) < 2000
 
 
 def test_prompt_states_the_count(rubric):
