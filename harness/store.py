@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import tempfile
 from collections.abc import Mapping
@@ -18,6 +19,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+log = logging.getLogger(__name__)
 SECRET_HINTS = ("api_key", "apikey", "secret", "token", "password")
 DONE = "DONE"
 
@@ -79,10 +81,59 @@ def _json_default(o: Any) -> Any:
         return str(o)
 
 
+class MirrorError(ValueError):
+    """A metrics mirror line, other than a cut last one, that is not a JSON object."""
+
+
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    """The rows of a JSONL mirror (the one reader of the resume, the report and the summaries).
+
+    A kill (SIGKILL, a node failure) can cut the last line mid-write: that line is dropped with
+    one warning naming the file. Any other unreadable line is damage, not a kill, and raises
+    :class:`MirrorError` naming file and line. A missing file has no rows.
+    """
+    return _read_rows(Path(path))[0]
+
+
+def _read_rows(path: Path) -> tuple[list[dict[str, Any]], bool]:
+    """(rows, whether a cut last line was dropped)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return [], False
+    lines = text.split("\n")
+    rows: list[dict[str, Any]] = []
+    cut = False
+    last = max((i for i, line in enumerate(lines) if line.strip()), default=-1)
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            if not isinstance(row, dict):
+                raise ValueError("not a JSON object")
+        except ValueError as e:
+            if i == last:
+                log.warning("%s: last line cut (%d bytes, a killed write); dropped", path, len(line.encode()))
+                cut = True
+                continue
+            raise MirrorError(f"{path}:{i + 1}: unreadable metrics line ({e})") from e
+        rows.append(row)
+    return rows, cut
+
+
+def rewrite_jsonl(path: Path, rows: list[Mapping[str, Any]]) -> None:
+    """Replace a mirror atomically (on resume only: trimming rows past the checkpoint, a cut tail)."""
+    atomic_write_text(path, "".join(json.dumps(r, sort_keys=True, default=_json_default) + "\n" for r in rows))
+
+
+def repair_jsonl(path: Path) -> list[dict[str, Any]]:
+    """Read a mirror before appending to it again: a cut last line is dropped from the file too
+    (an append after it would glue the next row onto the fragment). Returns the rows."""
+    rows, cut = _read_rows(Path(path))
+    if cut:
+        rewrite_jsonl(Path(path), rows)
+    return rows
 
 
 class RunDir:
