@@ -1,7 +1,8 @@
 """Run store: where a policy's and a cell's files live, keyed by config hashes.
 
 A folder per trained policy (method, scale, seed, data, training, judge) and per
-evaluation cell (policy x benchmark). Completion markers carry the config hash so
+evaluation cell (policy x benchmark), keyed by the fields that change results
+(``harness.keys``). Completion markers carry the config hash so
 a re-run skips what is done; JSON results are written atomically; metrics are
 appended to a JSONL mirror, never rewritten.
 """
@@ -172,15 +173,16 @@ class RunDir:
         return json.loads(self.result.read_text())
 
 
-POLICY_KEYS = ("method", "scale", "seed", "data", "train", "judge")
-
-
 def layout(cfg: DictConfig, choices: Mapping[str, str]) -> tuple[RunDir, RunDir]:
-    """(policy dir, cell dir) for a composed config; names from the chosen group options."""
-    full = to_container(cfg)
-    policy_part = {k: full.get(k) for k in POLICY_KEYS}
-    cell_part = {"policy": policy_part, "benchmark": full.get("benchmark"), "eval": full.get("eval")}
-    pkey, ckey = config_hash(policy_part), config_hash(cell_part)
+    """(policy dir, cell dir) for a composed config; names from the chosen group options.
+
+    The policy key hashes the result fields of (method, scale, seed, data, train, judge), the cell
+    key those plus the result fields of (benchmark, eval); which fields are result fields is
+    ``harness.keys``' one table."""
+    from harness.keys import key_fields
+
+    policy_part, cell_only = key_fields(to_container(cfg))
+    pkey, ckey = config_hash(policy_part), config_hash({**policy_part, **cell_only})
     root = Path(cfg.run.root).expanduser() / str(cfg.run.sweep)
     pname = f"{choices.get('method', 'method')}-{choices.get('scale', 'scale')}-s{cfg.seed}-{pkey}"
     cname = f"{choices.get('method', 'method')}-{choices.get('scale', 'scale')}-s{cfg.seed}-{choices.get('benchmark', 'bench')}-{ckey}"

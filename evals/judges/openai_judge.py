@@ -344,10 +344,13 @@ class OpenAIJudge(Judge):
         self.cache = JudgeCache(cache_path) if cache else None
         self._runner = _LoopThread("openai-judge")
         self._finalizer = weakref.finalize(self, self._runner.stop)
-        self.prompt_version = prompts.VERSIONS[mode] + (
-            "+swap" if mode == "pairwise" and position_swap else ""
-        )
+        self.prompt_version = self.prompt_version_of(mode, position_swap)
         self._judge_id = f"openai:{model}"
+
+    @staticmethod
+    def prompt_version_of(mode: str = "pairwise", position_swap: bool = False, **_: Any) -> str:
+        """The prompt version this config uses, without building a judge (it enters the policy key)."""
+        return prompts.VERSIONS[mode] + ("+swap" if mode == "pairwise" and position_swap else "")
 
     def __repr__(self) -> str:
         return (
