@@ -64,9 +64,13 @@ def model_slug(model: str) -> str:
 
 
 def eval_dir(cfg: DictConfig, name: str, bench_cfg: DictConfig) -> RunDir:
+    from harness.keys import key_fields
+
     full = to_container(cfg)
-    key = config_hash({"model": cfg.model, "benchmark": to_container(bench_cfg), "eval": full.get("eval"),
-                       "judge": full.get("judge"), "seed": full.get("seed")})
+    # result fields only (harness.keys): a judge server on another node reuses the evaluation
+    policy, cell = key_fields({"judge": full.get("judge"), "seed": full.get("seed"), "eval": full.get("eval"),
+                               "benchmark": to_container(bench_cfg)})
+    key = config_hash({"model": cfg.model, **policy, **cell})
     root = Path(cfg.run.root).expanduser() / str(cfg.run.sweep) / "evals"
     return RunDir(root / f"{model_slug(str(cfg.model))}-{name}-{key}", key)
 

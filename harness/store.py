@@ -1,7 +1,8 @@
 """Run store: where a policy's and a cell's files live, keyed by config hashes.
 
 A folder per trained policy (method, scale, seed, data, training, judge) and per
-evaluation cell (policy x benchmark). Completion markers carry the config hash so
+evaluation cell (policy x benchmark), keyed by the fields that change results
+(``harness.keys``). Completion markers carry the config hash so
 a re-run skips what is done; JSON results are written atomically; metrics are
 appended to a JSONL mirror, never rewritten.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import tempfile
 from collections.abc import Mapping
@@ -18,6 +20,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+log = logging.getLogger(__name__)
 SECRET_HINTS = ("api_key", "apikey", "secret", "token", "password")
 DONE = "DONE"
 
@@ -79,10 +82,59 @@ def _json_default(o: Any) -> Any:
         return str(o)
 
 
+class MirrorError(ValueError):
+    """A metrics mirror line, other than a cut last one, that is not a JSON object."""
+
+
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    """The rows of a JSONL mirror (the one reader of the resume, the report and the summaries).
+
+    A kill (SIGKILL, a node failure) can cut the last line mid-write: that line is dropped with
+    one warning naming the file. Any other unreadable line is damage, not a kill, and raises
+    :class:`MirrorError` naming file and line. A missing file has no rows.
+    """
+    return _read_rows(Path(path))[0]
+
+
+def _read_rows(path: Path) -> tuple[list[dict[str, Any]], bool]:
+    """(rows, whether a cut last line was dropped)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return [], False
+    lines = text.split("\n")
+    rows: list[dict[str, Any]] = []
+    cut = False
+    last = max((i for i, line in enumerate(lines) if line.strip()), default=-1)
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            if not isinstance(row, dict):
+                raise ValueError("not a JSON object")
+        except ValueError as e:
+            if i == last:
+                log.warning("%s: last line cut (%d bytes, a killed write); dropped", path, len(line.encode()))
+                cut = True
+                continue
+            raise MirrorError(f"{path}:{i + 1}: unreadable metrics line ({e})") from e
+        rows.append(row)
+    return rows, cut
+
+
+def rewrite_jsonl(path: Path, rows: list[Mapping[str, Any]]) -> None:
+    """Replace a mirror atomically (on resume only: trimming rows past the checkpoint, a cut tail)."""
+    atomic_write_text(path, "".join(json.dumps(r, sort_keys=True, default=_json_default) + "\n" for r in rows))
+
+
+def repair_jsonl(path: Path) -> list[dict[str, Any]]:
+    """Read a mirror before appending to it again: a cut last line is dropped from the file too
+    (an append after it would glue the next row onto the fragment). Returns the rows."""
+    rows, cut = _read_rows(Path(path))
+    if cut:
+        rewrite_jsonl(Path(path), rows)
+    return rows
 
 
 class RunDir:
@@ -121,15 +173,16 @@ class RunDir:
         return json.loads(self.result.read_text())
 
 
-POLICY_KEYS = ("method", "scale", "seed", "data", "train", "judge")
-
-
 def layout(cfg: DictConfig, choices: Mapping[str, str]) -> tuple[RunDir, RunDir]:
-    """(policy dir, cell dir) for a composed config; names from the chosen group options."""
-    full = to_container(cfg)
-    policy_part = {k: full.get(k) for k in POLICY_KEYS}
-    cell_part = {"policy": policy_part, "benchmark": full.get("benchmark"), "eval": full.get("eval")}
-    pkey, ckey = config_hash(policy_part), config_hash(cell_part)
+    """(policy dir, cell dir) for a composed config; names from the chosen group options.
+
+    The policy key hashes the result fields of (method, scale, seed, data, train, judge), the cell
+    key those plus the result fields of (benchmark, eval); which fields are result fields is
+    ``harness.keys``' one table."""
+    from harness.keys import key_fields
+
+    policy_part, cell_only = key_fields(to_container(cfg))
+    pkey, ckey = config_hash(policy_part), config_hash({**policy_part, **cell_only})
     root = Path(cfg.run.root).expanduser() / str(cfg.run.sweep)
     pname = f"{choices.get('method', 'method')}-{choices.get('scale', 'scale')}-s{cfg.seed}-{pkey}"
     cname = f"{choices.get('method', 'method')}-{choices.get('scale', 'scale')}-s{cfg.seed}-{choices.get('benchmark', 'bench')}-{ckey}"

@@ -98,24 +98,24 @@ class Tracker:
 class JsonlMirror(TrainerCallback):
     """Mirrors every trainer log (what W&B gets from TRL) into the policy's metrics.jsonl.
 
-    On resume, lines past the checkpoint's step are dropped first so the mirror
-    neither loses nor duplicates a step.
+    On resume, lines past the checkpoint's step (and a line the kill cut) are dropped
+    first so the mirror neither loses nor duplicates a step.
     """
 
     def __init__(self, run_dir: RunDir) -> None:
         self.run_dir = run_dir
 
     def on_train_begin(self, args, state, control, **kwargs):
-        from harness.store import atomic_write_text, read_jsonl
+        from harness.store import repair_jsonl, rewrite_jsonl
 
         if not state.is_world_process_zero:
             return
-        rows = read_jsonl(self.run_dir.metrics)
-        keep = [r for r in rows if r.get("phase") != "train" or (r.get("step") or 0) <= state.global_step]
+        rows = repair_jsonl(self.run_dir.metrics)  # a line cut by the kill is dropped (one warning)
+        # steps past the checkpoint are re-done and logged again; the summary is written again at the end
+        keep = [r for r in rows if r.get("phase") not in ("train", "train_summary")
+                or (r.get("phase") == "train" and (r.get("step") or 0) <= state.global_step)]
         if len(keep) != len(rows):
-            import json
-
-            atomic_write_text(self.run_dir.metrics, "".join(json.dumps(r, sort_keys=True) + "\n" for r in keep))
+            rewrite_jsonl(self.run_dir.metrics, keep)
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         if not logs or not state.is_world_process_zero:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -34,21 +35,44 @@ def training_dataset(examples):
     )
 
 
-def last_checkpoint(output_dir: Path) -> str | None:
-    """The newest *complete* checkpoint. A preemption can land mid-save: the folder exists but
-    ``trainer_state.json``, which the Trainer writes last, is missing or cut; such a folder is skipped
-    (transformers' ``get_last_checkpoint`` would return it and the resume would crash)."""
+def last_checkpoint(output_dir: Path, world_size: int | None = None) -> str | None:
+    """The newest *complete* checkpoint. A kill or preemption can land mid-save: the folder exists
+    but ``trainer_state.json``, which the Trainer writes last, is missing or cut, or the harness
+    state (``harness.resume``, written just before it) is missing; such a folder is skipped
+    (transformers' ``get_last_checkpoint`` would return it and the resume would crash or drift)."""
+    from harness.resume import has_state
+
+    world = int(world_size if world_size is not None else os.environ.get("WORLD_SIZE", "1"))
 
     def complete(p: Path) -> bool:
         try:
             json.loads((p / "trainer_state.json").read_text())
         except (OSError, ValueError):
             return False
-        return True
+        return has_state(p, world)
 
-    steps = {int(p.name.rsplit("-", 1)[1]): p for p in output_dir.glob("checkpoint-*") if p.name.rsplit("-", 1)[1].isdigit()}
-    done = [steps[s] for s in sorted(steps, reverse=True) if complete(steps[s])]
+    done = [p for _, p in _checkpoints(output_dir) if complete(p)]
     return str(done[0]) if done else None
+
+
+def _checkpoints(output_dir: Path) -> list[tuple[int, Path]]:
+    """``checkpoint-<step>`` folders, newest first."""
+    found = [(int(p.name.rsplit("-", 1)[1]), p) for p in Path(output_dir).glob("checkpoint-*")
+             if p.name.rsplit("-", 1)[1].isdigit()]
+    return sorted(found, reverse=True)
+
+
+def drop_incomplete(output_dir: Path, keep: str | None) -> list[Path]:
+    """Delete checkpoint folders newer than the one resumed from (``keep``; all when None): they are
+    cut saves of the killed attempt, and left in place the Trainer's rotation
+    (``save_total_limit``) would count them as the newest and delete the good new ones."""
+    import shutil
+
+    newest_kept = int(Path(keep).name.rsplit("-", 1)[1]) if keep else -1
+    gone = [p for step, p in _checkpoints(output_dir) if step > newest_kept]
+    for p in gone:
+        shutil.rmtree(p, ignore_errors=True)
+    return gone
 
 
 def gpu_plan(cfg: DictConfig) -> dict[str, Any]:
@@ -104,7 +128,8 @@ def train_policy(
 ) -> dict[str, Any]:
     """Train one policy; returns the training summary that goes into result.json."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
-    from trl import GRPOTrainer
+
+    from harness.resume import ResumableGRPOTrainer
 
     model_path = resolve_model(cfg.scale.model, cfg.cache_dir)
     tok = AutoTokenizer.from_pretrained(model_path)
@@ -119,15 +144,19 @@ def train_policy(
     ckpt_dir = policy.path / "checkpoints"
     args = grpo_args(cfg, ckpt_dir, gpu, report_to)
     reward = RubricReward(judge, method)
-    trainer = GRPOTrainer(
+    resume = last_checkpoint(ckpt_dir)
+    if int(os.environ.get("RANK", "0")) == 0:
+        drop_incomplete(ckpt_dir, resume)
+    # a GRPOTrainer that also checkpoints what TRL leaves out (prompt order, method state...)
+    trainer = ResumableGRPOTrainer(
         model=model,
+        reward=reward,
         reward_funcs=[reward],
         args=args,
         train_dataset=training_dataset(train_examples),
         processing_class=tok,
         callbacks=[JsonlMirror(policy)],
     )
-    resume = last_checkpoint(ckpt_dir)
     out = trainer.train(resume_from_checkpoint=resume)
     final = policy.path / "model"
     trainer.save_model(str(final))  # every rank: ZeRO-3 gathers the shards

@@ -82,16 +82,72 @@ def test_suite_job_lays_out_one_cell_per_member_sharing_one_policy(tmp_path):
 
 def test_resume_skips_a_checkpoint_cut_by_preemption(tmp_path):
     """A preemption during a save leaves checkpoint-N without (or with a cut) trainer_state.json,
-    which the Trainer writes last: resume from the newest complete one instead of crashing."""
-    from harness.train import last_checkpoint
+    which the Trainer writes last, or without the harness state written just before it: resume
+    from the newest complete one instead of crashing or drifting."""
+    from harness.train import drop_incomplete, last_checkpoint
 
     ckpt = tmp_path / "checkpoints"
     assert last_checkpoint(ckpt) is None  # no folder yet
-    for step, state in ((3, '{"global_step": 3}'), (6, '{"global_step": 6}'), (9, None), (12, '{"global_st')):
+    cases = ((3, '{"global_step": 3}', "{}"), (6, '{"global_step": 6}', '{"version": 1}'), (9, None, "{}"),
+             (12, '{"global_st', "{}"), (15, '{"global_step": 15}', None), (18, '{"global_step": 18}', '{"ver'))
+    for step, state, harness in cases:
         d = ckpt / f"checkpoint-{step}"
         d.mkdir(parents=True)
         (d / "model.safetensors").write_bytes(b"x")
+        if harness is not None:
+            (d / "harness_state.json").write_text(harness)
         if state is not None:
             (d / "trainer_state.json").write_text(state)
     (ckpt / "checkpoint-final").mkdir()  # not a step: ignored
-    assert last_checkpoint(ckpt) == str(ckpt / "checkpoint-6")
+    assert last_checkpoint(ckpt, world_size=1) == str(ckpt / "checkpoint-6")
+    # two processes: rank 1's state is missing everywhere, so nothing is complete
+    assert last_checkpoint(ckpt, world_size=2) is None
+    (ckpt / "checkpoint-3" / "harness_state_1.json").write_text("{}")
+    assert last_checkpoint(ckpt, world_size=2) == str(ckpt / "checkpoint-3")
+
+    # the cut saves newer than the resume point go (the Trainer's rotation would count them as newest)
+    gone = drop_incomplete(ckpt, last_checkpoint(ckpt, world_size=1))
+    assert sorted(p.name for p in gone) == ["checkpoint-12", "checkpoint-15", "checkpoint-18", "checkpoint-9"]
+    assert sorted(p.name for p in ckpt.iterdir()) == ["checkpoint-3", "checkpoint-6", "checkpoint-final"]
+    drop_incomplete(ckpt, None)  # nothing to resume from: every numbered checkpoint goes
+    assert sorted(p.name for p in ckpt.iterdir()) == ["checkpoint-final"]
+
+
+def test_mirror_reader_drops_a_cut_last_line_with_one_warning(tmp_path, caplog):
+    from harness.store import MirrorError, read_jsonl, repair_jsonl
+
+    p = tmp_path / "metrics.jsonl"
+    assert read_jsonl(p) == []
+    p.write_text('{"step": 1}\n{"step": 2}\n{"step": 3, "rew')
+    with caplog.at_level("WARNING", logger="harness.store"):
+        assert read_jsonl(p) == [{"step": 1}, {"step": 2}]
+    warned = [r.getMessage() for r in caplog.records if r.name == "harness.store"]
+    assert len(warned) == 1 and str(p) in warned[0] and "last line cut" in warned[0]
+    assert p.read_text().endswith('"rew')  # reading never rewrites
+
+    # before appending again (a resume), the fragment is removed from the file too
+    assert repair_jsonl(p) == [{"step": 1}, {"step": 2}]
+    assert p.read_text() == '{"step": 1}\n{"step": 2}\n'
+
+    # a bad line that is not the last is damage, not a kill: file and line named
+    p.write_text('{"step": 1}\n{"st\n{"step": 3}\n')
+    with pytest.raises(MirrorError, match=r"metrics.jsonl:2: "):
+        read_jsonl(p)
+
+
+def test_policy_mirror_on_resume_drops_the_cut_line_and_steps_past_the_checkpoint(tmp_path):
+    from types import SimpleNamespace
+
+    from harness.store import read_jsonl
+    from harness.tracking import JsonlMirror
+
+    d = RunDir(tmp_path / "policy", "k")
+    d.path.mkdir()
+    rows = [{"phase": "train", "step": s} for s in (1, 2, 3, 4)] + [{"phase": "train_summary", "step": 4}]
+    d.metrics.write_text("".join(json.dumps(r) + "\n" for r in rows) + '{"phase": "train", "st')
+    state = SimpleNamespace(is_world_process_zero=True, global_step=2)
+    JsonlMirror(d).on_train_begin(None, state, None)
+    assert read_jsonl(d.metrics) == [{"phase": "train", "step": 1}, {"phase": "train", "step": 2}]
+    assert d.metrics.read_text().endswith("}\n")
+    JsonlMirror(d).on_log(None, state, None, logs={"loss": 0.5})
+    assert [r["step"] for r in read_jsonl(d.metrics)] == [1, 2, 2]

@@ -137,6 +137,14 @@ class OpenAIJudge(Judge):
         self.prompt_version = getattr(self.protocol, "full_version", self.protocol.version)
         self._judge_id = f"openai:{model}"
 
+    @staticmethod
+    def prompt_version_of(mode: str = "pairwise", position_swap: bool = False, **_: Any) -> str:
+        """The prompt version a config uses, without building a judge (it enters the policy key)."""
+        from evals.judges.protocols import PROTOCOLS
+
+        version = PROTOCOLS[JudgeMode(str(mode))].version
+        return version + ("+swap" if str(mode) == "pairwise" and position_swap else "")
+
     def __repr__(self) -> str:
         return (
             f"OpenAIJudge(model={self.model!r}, base_url={self.base_url!r}, mode={self.mode.value!r}, "
