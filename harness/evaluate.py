@@ -74,7 +74,7 @@ def run_evaluation(cfg: DictConfig, choices: Mapping[str, str] | None = None) ->
     """Evaluate ``cfg.model`` on ``cfg.benchmark`` (one or a suite); one result dict per benchmark."""
     from evals.generate import load_lm
     from evals.layer import benchmark_configs, evaluate
-    from harness.tiny import resolve_model
+    from harness.models import resolve_model
     from harness.tracking import Tracker, write_outputs
 
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

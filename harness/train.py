@@ -17,7 +17,8 @@ from core.data import load_training_examples
 from evals.judges.base import Judge
 from harness.rewards import RubricReward
 from harness.store import RunDir, atomic_write_json, read_jsonl
-from harness.tiny import resolve_model
+from harness.models import resolve_model
+from harness.timing import StepTimer
 from harness.tracking import JsonlMirror
 from methods.base import Method
 
@@ -115,7 +116,8 @@ def train_policy(
         judge.validate(e.rubric)  # a rubric the judge cannot score fails here, not mid-training
     ckpt_dir = policy.path / "checkpoints"
     args = grpo_args(cfg, ckpt_dir, gpu, report_to)
-    reward = RubricReward(judge, method)
+    timer = StepTimer()
+    reward = RubricReward(judge, method, timer=timer.parts)
     trainer = GRPOTrainer(
         model=model,
         reward_funcs=[reward],
@@ -124,6 +126,7 @@ def train_policy(
         processing_class=tok,
         callbacks=[JsonlMirror(policy)],
     )
+    timer.attach(trainer)
     resume = last_checkpoint(ckpt_dir)
     out = trainer.train(resume_from_checkpoint=resume)
     final = policy.path / "model"
