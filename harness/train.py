@@ -15,9 +15,9 @@ from omegaconf import DictConfig, OmegaConf
 
 from core.data import load_training_examples
 from evals.judges.base import Judge
+from harness.models import resolve_model
 from harness.rewards import RubricReward
 from harness.store import RunDir, atomic_write_json, read_jsonl
-from harness.models import resolve_model
 from harness.timing import StepTimer
 from harness.tracking import JsonlMirror
 from methods.base import Method
