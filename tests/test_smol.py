@@ -104,3 +104,27 @@ def test_packaged_model_converts_once_to_a_folder_that_matches_the_gguf(tiny_cac
     x = tok("The capital of France is", return_tensors="pt")
     with torch.no_grad():
         assert torch.allclose(model(**x).logits, ref(**x).logits, atol=1e-4)
+
+
+def test_instruct_data_is_bundled_rules_checkable_and_regenerates_identically(tmp_path):
+    import runpy
+
+    from core.data import ASSETS, load_training_examples
+    from evals.judges.rules import RulesJudge
+    from harness.sweep import compose
+
+    cfg, _ = compose(["hydra.mode=RUN", "experiment=smol"])
+    assert cfg.data.name == "instruct" and cfg.scale.model == "packaged:smollm2_135m"
+    train, held = load_training_examples(cfg.data)
+    assert len(train) >= 64 and len(held) >= 16
+    judge = RulesJudge()
+    for e in train + held:
+        judge.validate(e.rubric)  # every criterion has a check the rules judge scores
+        assert len(e.rubric.criteria) >= 6
+    names = {t for e in train for c in e.rubric.criteria for t in c.tags if t.startswith("crit:")}
+    assert len(names) == 13
+    frozen = (ASSETS / "instruct.jsonl").read_bytes()
+    copy = tmp_path / "make_instruct.py"
+    copy.write_text((ASSETS / "make_instruct.py").read_text())
+    runpy.run_path(str(copy), run_name="__main__")
+    assert (tmp_path / "instruct.jsonl").read_bytes() == frozen

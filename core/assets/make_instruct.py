@@ -3,8 +3,8 @@
 Deterministic. 80 realistic user requests (16 tasks x 5 topics), each asking for one short
 piece of writing plus one or two explicit formatting instructions in IFEval's style. Every
 criterion carries a check the offline rules judge scores (IFEval instruction ids, or the
-harness's own checks). Three bands, measured on the untrained SmolLM2-135M-Instruct with
-`python -m harness.base_rates data=instruct scale=smollm2_135m` (table in the README):
+harness's own checks). Three bands by design, expected of the untrained SmolLM2-135M-Instruct
+and then measured with `python -m harness.base_rates experiment=smol` (table in the README):
 
 * met almost always: answers in English, stays on topic (names it), no e-mail-like '@';
 * met sometimes: stays under a word limit, ends with a finished sentence (not cut off);
@@ -12,8 +12,8 @@ harness's own checks). Three bands, measured on the untrained SmolLM2-135M-Instr
   a P.S., a <<title>>, exactly three bullets, wrapped in double quotes, start with a word).
 
 Weights (used by `prior` / `focal_prior`) follow the criterion's axis as a rubric author would
-set them: instruction 2, content 1, format 1, safety 3. Tags: axis, level (the band above,
-from the measured base rate), ``crit:<name>`` and ``all``. The design was fixed once, before
+set them: instruction 2, content 1, format 1, safety 3. Tags: axis, level (the band above
+as designed, before measuring), ``crit:<name>`` and ``all``. The design was fixed once, before
 any method was run, and is the same for every method.
 Run: python core/assets/make_instruct.py
 """
