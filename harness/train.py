@@ -19,6 +19,7 @@ from harness.models import resolve_model
 from harness.rewards import RubricReward
 from harness.store import RunDir, atomic_write_json, read_jsonl
 from harness.timing import StepTimer
+from harness.timing import summarize as summarize_timing
 from harness.tracking import JsonlMirror
 from methods.base import Method
 
@@ -138,6 +139,7 @@ def train_policy(
     summary["model_path"] = str(final)
     summary["base_model"] = model_path
     summary["processes"] = int(args.world_size)
+    summary["timing"] = summarize_timing(read_jsonl(policy.metrics))  # seconds per step by part, shares
     atomic_write_json(policy.path / "train_result.json", summary)
     return summary
 

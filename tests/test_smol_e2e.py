@@ -35,6 +35,7 @@ def test_two_grpo_steps_of_smollm2_through_the_sweep(tmp_path, tiny_cache):
     assert 0.0 <= result["score"] <= 1.0
     train = result["train"]
     assert train["steps"] == 2 and train["reward_first"] is not None
+    assert train["timing"]["steps"] == 2 and 0 < train["timing"]["judge_aggregation_share"] < 1
 
     # the policy was trained from the converted packaged model, and its weights moved
     base = Path(resolve_model("packaged:smollm2_135m", tiny_cache))
