@@ -10,6 +10,8 @@ and then measured with `python -m harness.base_rates experiment=smol` (table in 
 * met sometimes: stays under a word limit, ends with a finished sentence (not cut off);
 * rarely met: the explicit instructions (all lowercase, no commas, a given closing phrase,
   a P.S., a <<title>>, exactly three bullets, wrapped in double quotes, start with a word).
+  Measured: P.S., title and the 'Sure' opener turned out to be met about half the time when asked;
+  the level tags below keep the design's guess (the data was frozen as generated).
 
 Weights (used by `prior` / `focal_prior`) follow the criterion's axis as a rubric author would
 set them: instruction 2, content 1, format 1, safety 3. Tags: axis, level (the band above
