@@ -128,3 +128,13 @@ def test_instruct_data_is_bundled_rules_checkable_and_regenerates_identically(tm
     copy.write_text((ASSETS / "make_instruct.py").read_text())
     runpy.run_path(str(copy), run_name="__main__")
     assert (tmp_path / "instruct.jsonl").read_bytes() == frozen
+
+
+def test_focal_reference_option_is_focal_with_a_frozen_reference():
+    """The preset lists focal_reference next to focal; it must differ from focal in `mode` alone."""
+    from harness.sweep import compose
+
+    ref, _ = compose(["hydra.mode=RUN", "method=focal_reference"])
+    focal, _ = compose(["hydra.mode=RUN", "method=focal"])
+    assert ref.method.mode == "reference" and focal.method.mode == "group"
+    assert {k: v for k, v in ref.method.items() if k != "mode"} == {k: v for k, v in focal.method.items() if k != "mode"}
