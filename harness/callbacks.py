@@ -86,12 +86,16 @@ class SweepSummary(Callback):
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         sweep_dir = Path(config.run.root).expanduser() / str(config.run.sweep)
-        if config.get("scale") is not None and config.scale.get("model") == "tiny":
-            from harness.tiny import build_tiny
+        if config.get("scale") is not None and config.scale.get("model"):
+            from harness.models import MissingExtraError, resolve_model
 
             t = time.time()
-            path = build_tiny(config.cache_dir)
-            print(f"[sweep] tiny model ready: {path} ({time.time() - t:.0f} s)", flush=True)
+            try:  # built / converted once, before parallel jobs start
+                path = resolve_model(str(config.scale.model), config.cache_dir)
+            except MissingExtraError as e:  # Hydra turns a callback's Exception into a warning and goes on
+                raise SystemExit(f"error: {e}") from None
+            if path != config.scale.model:
+                print(f"[sweep] model {config.scale.model} ready: {path} ({time.time() - t:.0f} s)", flush=True)
         jobs = expected_jobs(config)
         bench = config.get("benchmark")
         members = len(bench.suite) if bench is not None and "suite" in bench and "_target_" not in bench else 1

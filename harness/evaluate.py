@@ -36,6 +36,7 @@ class EvaluateConfig:
     judge: Any = MISSING
     benchmark: Any = MISSING
     tracking: TrackingConf = MISSING
+    data: Any = None  # training data whose held-out split benchmark=toy_heldout scores (+data=instruct)
     eval: EvalConf = field(default_factory=EvalConf)
     run: RunConf = field(default_factory=RunConf)
     seed: int = 0
@@ -75,11 +76,23 @@ def eval_dir(cfg: DictConfig, name: str, bench_cfg: DictConfig) -> RunDir:
     return RunDir(root / f"{model_slug(str(cfg.model))}-{name}-{key}", key)
 
 
+def _rooted(cfg: DictConfig, bcfg: DictConfig) -> DictConfig:
+    """The member's config with its interpolations resolved against the root config."""
+    import copy
+
+    from omegaconf import OmegaConf, open_dict
+
+    root = copy.deepcopy(cfg)
+    with open_dict(root):
+        root.benchmark = bcfg
+    return OmegaConf.create(to_container(root.benchmark))
+
+
 def run_evaluation(cfg: DictConfig, choices: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
     """Evaluate ``cfg.model`` on ``cfg.benchmark`` (one or a suite); one result dict per benchmark."""
     from evals.generate import load_lm
     from evals.layer import benchmark_configs, evaluate, preflight
-    from harness.tiny import resolve_model
+    from harness.models import resolve_model
     from harness.tracking import Tracker, write_outputs
 
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -93,6 +106,7 @@ def run_evaluation(cfg: DictConfig, choices: Mapping[str, str] | None = None) ->
     lm = None
     results = []
     for k, (name, bcfg) in enumerate(members, start=1):
+        bcfg = _rooted(cfg, bcfg)  # interpolations (toy_heldout's source = the root's data) resolve here
         rd = eval_dir(cfg, name, bcfg)
         if rd.done() and not cfg.run.force:
             res = rd.read_result()

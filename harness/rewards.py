@@ -18,6 +18,7 @@ import numpy as np
 from core.rubric import Rubric
 from core.scores import oriented  # noqa: F401 (re-exported)
 from evals.judges.base import Judge, JudgeRequest, normalize
+from harness.timing import Parts
 from methods.base import Method, build_batch
 from methods.diagnostics import rollout_weights, summarize
 
@@ -40,9 +41,10 @@ def gather_rows(local: list[Any]) -> tuple[list[Any], int]:
 class RubricReward:
     __name__ = "rubric"  # TRL names the reward column after this
 
-    def __init__(self, judge: Judge, method: Method) -> None:
+    def __init__(self, judge: Judge, method: Method, timer: Parts | None = None) -> None:
         self.judge = judge
         self.method = method
+        self.timer = timer or Parts()  # judge and whole-reward seconds (harness.timing)
         self._rubrics: dict[str, Rubric] = {}
         self.last_metrics: dict[str, float] = {}
 
@@ -63,9 +65,10 @@ class RubricReward:
         and stays the same on every rank.
         """
         rubrics = [self._rubric(k, r) for k, r in zip(example_id, rubric, strict=True)]
-        judgments = self.judge.judge(
-            [JudgeRequest(q, rb, t) for q, rb, t in zip(question, rubrics, texts, strict=True)]
-        )
+        with self.timer.time("judge"):
+            judgments = self.judge.judge(
+                [JudgeRequest(q, rb, t) for q, rb, t in zip(question, rubrics, texts, strict=True)]
+            )
         rows = [
             (k, q, r, oriented(normalize(j.scores, rb.kinds), rb), j.unscorable, len(j.scores))
             for k, q, r, j, rb in zip(example_id, question, rubric, judgments, rubrics, strict=True)
@@ -111,7 +114,8 @@ class RubricReward:
         **_: Any,
     ) -> list[float | None]:
         texts = [c[-1]["content"] if isinstance(c, list) else str(c) for c in completions]
-        rewards, metrics, weights_json = self.score(example_id, question, rubric, texts)
+        with self.timer.time("reward"):  # judge + aggregation (normalize, group, method, diagnostics)
+            rewards, metrics, weights_json = self.score(example_id, question, rubric, texts)
         if log_metric is not None:
             for name, value in metrics.items():
                 if not math.isnan(value):

@@ -31,7 +31,9 @@ def compose(overrides: Sequence[str] = ()) -> tuple[DictConfig, dict[str, str]]:
 def main(cfg: DictConfig) -> dict:
     from harness import distributed, preemption
     from harness.cell import run_cell, summary_table, train_worker
+    from harness.models import check_model
 
+    check_model(str(cfg.scale.model))  # a missing optional extra fails here, in one line, before any work
     choices = {k: str(v) for k, v in HydraConfig.get().runtime.choices.items() if not k.startswith("hydra")}
     preemption.watch()
     world = distributed.setup(int(cfg.scale.processes_per_node), float(cfg.scale.timeout_min))

@@ -216,8 +216,10 @@ def build_tiny(cache_dir: str | Path, spec: TinySpec | None = None) -> Path:
 
 
 def resolve_model(model: str, cache_dir: str | Path) -> str:
-    """``tiny`` -> the locally built model's folder; anything else (hub id, path) unchanged."""
-    return str(build_tiny(cache_dir)) if model == "tiny" else model
+    """Kept for callers of the old name: see :func:`harness.models.resolve_model`."""
+    from harness.models import resolve_model as resolve
+
+    return resolve(model, cache_dir)
 
 
 if __name__ == "__main__":

@@ -16,9 +16,11 @@ from omegaconf import DictConfig, OmegaConf
 
 from core.data import load_training_examples
 from evals.judges.base import Judge
+from harness.models import resolve_model
 from harness.rewards import RubricReward
 from harness.store import RunDir, atomic_write_json, read_jsonl
-from harness.tiny import resolve_model
+from harness.timing import StepTimer
+from harness.timing import summarize as summarize_timing
 from harness.tracking import JsonlMirror
 from methods.base import Method
 
@@ -143,7 +145,8 @@ def train_policy(
     method.base_weights.precompute([(e.id, e.question, e.rubric) for e in train_examples])
     ckpt_dir = policy.path / "checkpoints"
     args = grpo_args(cfg, ckpt_dir, gpu, report_to)
-    reward = RubricReward(judge, method)
+    timer = StepTimer()
+    reward = RubricReward(judge, method, timer=timer.parts)
     resume = last_checkpoint(ckpt_dir)
     if int(os.environ.get("RANK", "0")) == 0:
         drop_incomplete(ckpt_dir, resume)
@@ -157,6 +160,7 @@ def train_policy(
         processing_class=tok,
         callbacks=[JsonlMirror(policy)],
     )
+    timer.attach(trainer)
     out = trainer.train(resume_from_checkpoint=resume)
     final = policy.path / "model"
     trainer.save_model(str(final))  # every rank: ZeRO-3 gathers the shards
@@ -167,6 +171,7 @@ def train_policy(
     summary["model_path"] = str(final)
     summary["base_model"] = model_path
     summary["processes"] = int(args.world_size)
+    summary["timing"] = summarize_timing(read_jsonl(policy.metrics))  # seconds per step by part, shares
     atomic_write_json(policy.path / "train_result.json", summary)
     return summary
 
