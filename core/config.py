@@ -33,6 +33,34 @@ class ScaleConf:
     deepspeed: str | None = None  # path to an accelerate/DeepSpeed config for multi-GPU scales
 
 
+class DataFormat(StrEnum):
+    """Rubric data formats ``core.rubric.load_examples`` reads (``data.format``)."""
+
+    harness = "harness"
+    openrubrics = "openrubrics"
+    rar = "rar"
+
+
+class EvalBackend(StrEnum):
+    """lm-eval model backends for generation (``eval.backend``)."""
+
+    hf = "hf"
+    vllm = "vllm"
+
+
+class TrackingBackend(StrEnum):
+    wandb = "wandb"
+    none = "none"
+
+
+class TrackingMode(StrEnum):
+    """W&B run modes (``tracking.mode``)."""
+
+    offline = "offline"
+    online = "online"
+    disabled = "disabled"
+
+
 class PitfallPolarity(StrEnum):
     """What a met RaR pitfall item means: its text names the mistake (``present``) or its avoidance (``absent``)."""
 
@@ -48,7 +76,7 @@ class DataConf:
     path: str | None = None
     hub_id: str | None = None
     split: str = "train"
-    format: str = "harness"
+    format: DataFormat = DataFormat.harness
     limit: int | None = None
     heldout_fraction: float = 0.0
     pitfall_polarity: PitfallPolarity = PitfallPolarity.present  # rar format: see core.rubric.from_rar
@@ -102,7 +130,7 @@ class TrainConf:
 
 @dataclass
 class EvalConf:
-    backend: str = "hf"  # lm-eval model backend: hf (CPU/GPU) or vllm
+    backend: EvalBackend = EvalBackend.hf  # lm-eval model backend: hf (CPU/GPU) or vllm
     max_new_tokens: int = 48
     batch_size: int = 8
     temperature: float = 0.0
@@ -110,8 +138,8 @@ class EvalConf:
 
 @dataclass
 class TrackingConf:
-    backend: str = "wandb"  # wandb | none
-    mode: str = "offline"  # offline | online | disabled
+    backend: TrackingBackend = TrackingBackend.wandb
+    mode: TrackingMode = TrackingMode.offline
     project: str = "focal-harness"
     entity: str | None = None
     group: str | None = None  # defaults to the sweep name

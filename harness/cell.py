@@ -140,7 +140,10 @@ def _run_single(cfg: DictConfig, choices: Mapping[str, str], decision: distribut
         result["skipped"] = True
         return result
     t0 = time.time()
+    from evals.layer import preflight
+
     judge = instantiate(cfg.judge)
+    preflight(instantiate(cfg.benchmark), judge)  # a benchmark the judge cannot score fails before training
     train = ensure_policy(cfg, choices, policy, judge, decision)
     return _evaluate_cell(cfg, choices, policy, cell, train, t0,
                           lambda tracker: evaluate_policy(cfg, train["model_path"], judge, tracker,
@@ -170,7 +173,7 @@ def run_suite(
 ) -> dict[str, Any]:
     """Train once, load the LM once, evaluate every member benchmark: one cell folder per member."""
     from evals.generate import load_lm
-    from evals.layer import evaluate
+    from evals.layer import evaluate, preflight
     from harness.tracking import write_outputs
 
     members = member_cells(cfg, choices)
@@ -181,6 +184,8 @@ def run_suite(
             results[cell.path.name] = {**cell.read_result(), "skipped": True}
     if pending:
         judge = instantiate(cfg.judge)
+        for mcfg, *_ in pending:  # every member checked against the judge before training
+            preflight(instantiate(mcfg.benchmark), judge)
         policy = members[0][2]
         train = ensure_policy(cfg, choices, policy, judge, decision)
         lm = load_lm(train["model_path"], backend=cfg.eval.backend, batch_size=cfg.eval.batch_size)

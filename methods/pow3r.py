@@ -52,10 +52,8 @@ before the batch and the last one's update is kept (as in focal).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
-from typing import Any
 
 import numpy as np
 
@@ -140,16 +138,17 @@ def pow3r_weights(
     return (1.0 - mix) * w0n + mix * share
 
 
+@component("method", "pow3r")
 class Pow3r(Method):
     def __init__(
         self,
         base_weights: BaseWeights | None = None,
-        contrast: str = "std",
+        contrast: Contrast = Contrast.std,
         ema: float = 0.5,
         mix: float = 0.95,
         clip_min: float = 0.0,
         clip_max: float = 1.0,
-        category: str = "kind",
+        category: Category = Category.kind,
         category_tag: str = "",
         min_rollouts: int = 2,
     ) -> None:
@@ -226,18 +225,3 @@ class Pow3r(Method):
         for i, v in enumerate(entries.values()):
             self._table[i, : len(v)] = v
             self._sizes[i] = len(v)
-
-
-@component("method", "pow3r")
-@dataclass
-class Pow3rConf:
-    _target_: str = "methods.pow3r.Pow3r"
-    base_weights: Any = None
-    contrast: Contrast = Contrast.std
-    ema: float = 0.5
-    mix: float = 0.95
-    clip_min: float = 0.0
-    clip_max: float = 1.0
-    category: Category = Category.kind
-    category_tag: str = ""
-    min_rollouts: int = 2
