@@ -37,7 +37,9 @@ CELL_GROUPS = ("benchmark", "eval")
 # judge fields, wherever a judge config sits
 JUDGE: dict[str, Use] = {
     "_target_": R, "model": R, "mode": R, "position_swap": R, "temperature": R, "max_tokens": R,
-    "json_mode": R, "extra_body": R,  # sent with every request (sampling, guided decoding)
+    "json_mode": R, "extra_body": R, "dialect": R,  # the schema's spelling decides what the server constrains
+    "logprob_top": R, "logprob_min_mass": R,  # which probabilities are read, when a score is unscorable
+  # sent with every request (sampling, guided decoding)
     "prompt_version": R,  # derived from the judge's code (see ``judge_prompt_version``)
     "base_url": N, "api_key_env": N, "require_api_key": N, "concurrency": N, "timeout": N,
     "http_backend": N, "max_retries": N, "backoff_base": N, "backoff_max": N, "retry_after_max": N,
@@ -54,7 +56,8 @@ FIELDS: dict[str, Use] = {
     "scale.name": N, "scale.gpus_per_node": N, "scale.cpus_per_task": N, "scale.mem_gb": N,
     "scale.timeout_min": N, "scale.deepspeed": N,  # ZeRO shards memory, the optimization is the same
     "data.path": R, "data.hub_id": R, "data.split": R, "data.format": R, "data.limit": R,
-    "data.heldout_fraction": R, "data.name": N,
+    "data.heldout_fraction": R, "data.pitfall_polarity": R, "data.name": N,
+    "data": R,  # harness.evaluate: the data whose held-out split toy_heldout scores (None = its default)
     "train.*": R,
     # resume is equivalent (harness.resume), so where checkpoints fall does not change results
     "train.save_steps": N, "train.save_total_limit": N, "train.logging_steps": N, "train.log_completions": N,
@@ -62,6 +65,7 @@ FIELDS: dict[str, Use] = {
     "benchmark.*": R, "benchmark.judge_chunk": N,  # how many items go to the judge per call
     "eval.backend": R, "eval.max_new_tokens": R, "eval.temperature": R, "eval.batch_size": N,
     "tracking.*": N, "run.*": N, "cache_dir": N,
+    "report.*": N,  # how a finished sweep is summarized; never a cell's numbers
 }
 
 

@@ -215,13 +215,6 @@ def build_tiny(cache_dir: str | Path, spec: TinySpec | None = None) -> Path:
     return final
 
 
-def resolve_model(model: str, cache_dir: str | Path) -> str:
-    """Kept for callers of the old name: see :func:`harness.models.resolve_model`."""
-    from harness.models import resolve_model as resolve
-
-    return resolve(model, cache_dir)
-
-
 if __name__ == "__main__":
     import sys
 

@@ -117,7 +117,7 @@ def test_resources_transport_and_tracking_never_enter_a_key(override):
 
 @pytest.mark.parametrize(("override", "policy_moves"), [
     ("judge.model=other-judge", True), ("judge.mode=rubric", True), ("judge.temperature=0.7", True),
-    ("judge.max_tokens=99", True), ("judge.json_mode=false", True), ("judge.position_swap=true", True),
+    ("judge.max_tokens=99", True), ("judge.json_mode=json_schema", True), ("judge.position_swap=true", True),
     ("method=focal", True), ("seed=3", True), ("train.learning_rate=0.5", True), ("data.limit=9", True),
     ("scale.processes_per_node=2", True), ("scale.model=other", True),
     ("benchmark.limit=3", False), ("eval.max_new_tokens=5", False), ("eval.temperature=0.5", False),
@@ -130,10 +130,10 @@ def test_result_fields_move_the_key(override, policy_moves):
 
 
 def test_a_judge_prompt_version_bump_retrains(monkeypatch):
-    from evals.judges import prompts
+    from evals.judges.protocols.pairwise import PairwiseProtocol
 
     before = _keys_of.__wrapped__(("judge=openai",))
-    monkeypatch.setitem(prompts.VERSIONS, "pairwise", prompts.VERSIONS["pairwise"] + "-next")
+    monkeypatch.setattr(PairwiseProtocol, "version", PairwiseProtocol.version + "-next")
     assert _keys_of.__wrapped__(("judge=openai",))[0] != before[0]
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import re
 
-from harness.tiny import TinySpec, build_tiny, chat_pairs, resolve_model
+from harness.models import resolve_model
+from harness.tiny import TinySpec, build_tiny, chat_pairs
 
 # the default spec's warm-up takes about a minute; determinism is checked on a short one
 SHORT = TinySpec(warmup_steps=10)
