@@ -144,3 +144,16 @@ def build_batch(
         kk[i, :k] = [KINDS.index(x) for x in kd]
     tag_t = tuple(tuple(tuple(t) for t in row) for row in tags) if tags is not None else ()
     return ScoreBatch(scores, valid, w0, kk, tuple(keys), tag_t)
+
+
+def grow_table(table: np.ndarray, sizes: np.ndarray, n: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """A per-prompt state table (rows x criteria, NaN = none) and its row sizes (-1 = unused),
+    grown (doubling rows) to hold ``n`` rows of ``k`` criteria; returned as is when they fit."""
+    cap, width = table.shape
+    if n <= cap and k <= width:
+        return table, sizes
+    grown = np.full((max(n, 2 * cap, 64), max(k, width)), np.nan)
+    grown[:cap, :width] = table
+    new_sizes = np.full(grown.shape[0], -1, dtype=np.int64)
+    new_sizes[:cap] = sizes
+    return grown, new_sizes

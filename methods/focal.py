@@ -33,7 +33,7 @@ from enum import StrEnum
 import numpy as np
 
 from core.registry import component
-from methods.base import Aggregate, BaseWeights, Method, ScoreBatch, weighted_mean
+from methods.base import Aggregate, BaseWeights, Method, ScoreBatch, grow_table, weighted_mean
 
 
 class Mode(StrEnum):
@@ -131,14 +131,7 @@ class Focal(Method):
         return np.where(batch.valid, np.where(np.isnan(new), s, new), np.nan)
 
     def _reserve(self, n: int, k: int) -> None:
-        cap, width = self._table.shape
-        if n <= cap and k <= width:
-            return
-        table = np.full((max(n, 2 * cap, 64), max(k, width)), np.nan)
-        table[:cap, :width] = self._table
-        sizes = np.full(table.shape[0], -1, dtype=np.int64)
-        sizes[:cap] = self._sizes
-        self._table, self._sizes = table, sizes
+        self._table, self._sizes = grow_table(self._table, self._sizes, n, k)
 
     def aggregate(self, batch: ScoreBatch) -> Aggregate:
         s, observed = group_saturation(batch, self.a, self.b)

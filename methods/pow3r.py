@@ -58,7 +58,7 @@ from functools import lru_cache
 import numpy as np
 
 from core.registry import component
-from methods.base import Aggregate, BaseWeights, Method, ScoreBatch, weighted_mean
+from methods.base import Aggregate, BaseWeights, Method, ScoreBatch, grow_table, weighted_mean
 
 
 class Contrast(StrEnum):
@@ -189,14 +189,7 @@ class Pow3r(Method):
         return np.where(batch.valid, np.nan_to_num(new, nan=0.0), 0.0)  # never observed: no contrast yet
 
     def _reserve(self, n: int, k: int) -> None:
-        cap, width = self._table.shape
-        if n <= cap and k <= width:
-            return
-        table = np.full((max(n, 2 * cap, 64), max(k, width)), np.nan)
-        table[:cap, :width] = self._table
-        sizes = np.full(table.shape[0], -1, dtype=np.int64)
-        sizes[:cap] = self._sizes
-        self._table, self._sizes = table, sizes
+        self._table, self._sizes = grow_table(self._table, self._sizes, n, k)
 
     def aggregate(self, batch: ScoreBatch) -> Aggregate:
         c, observed = group_contrast(batch.scores, batch.valid, self.contrast, self.min_rollouts)
