@@ -110,11 +110,14 @@ def evaluate_policy(cfg: DictConfig, model_path: str, judge, tracker: Tracker, s
 
 def _limit_threads(cfg: DictConfig) -> None:
     """CPU jobs use the cores they asked for (``scale.cpus_per_task``), so parallel local jobs
-    do not oversubscribe the machine."""
+    do not oversubscribe the machine; freed tensors stay in the heap (``harness.cpu``)."""
     if int(cfg.scale.gpus_per_node or 0) == 0 and cfg.scale.cpus_per_task:
         import torch
 
+        from harness.cpu import keep_freed_memory
+
         torch.set_num_threads(max(1, int(cfg.scale.cpus_per_task)))
+        keep_freed_memory()
 
 
 def run_cell(cfg: DictConfig, choices: Mapping[str, str]) -> dict[str, Any]:
