@@ -61,13 +61,21 @@ class Files:
             out.add(f"{p.parent.parent.name}/{p.name}")
         return out
 
-    def evaluating(self) -> list[str]:
-        """Cells whose evaluation started (config.yaml is written first) and has no result yet."""
-        return [c.name for c in self.sweep.glob("cells/*") if (c / "config.yaml").exists()
+    def evaluating(self, since: float) -> list[str]:
+        """Cells whose evaluation started after ``since`` (time.time(); config.yaml is written first)
+        and has no result yet: a cell an earlier attempt was killed in does not count."""
+        return [c.name for c in self.sweep.glob("cells/*") if _mtime(c / "config.yaml") >= since
                 and not (c / "result.json").exists()]
 
     def done(self) -> list[str]:
         return sorted(c.name for c in self.sweep.glob("cells/*") if (c / "DONE").exists())
+
+
+def _mtime(p: Path) -> float:
+    try:
+        return p.stat().st_mtime
+    except OSError:
+        return -1.0
 
 
 def once_then(pred: Callable[[], object], delay: float) -> Callable[[float], bool]:
@@ -89,20 +97,21 @@ def kill_condition(phase: str, files: Files, rng: random.Random) -> Callable[[fl
         before = files.checkpoints()
         return once_then(lambda: files.checkpoints() - before, rng.uniform(0.0, 0.6))
     if phase == "evaluation":  # generating or judging the held-out items
-        return once_then(files.evaluating, rng.uniform(0.0, 0.15))
+        since = time.time()
+        return once_then(lambda: files.evaluating(since), rng.uniform(0.0, 0.15))
     raise ValueError(phase)
 
 
-def snapshot(files: Files) -> tuple[set[str], int]:
-    """(complete checkpoints, train rows in all policy mirrors)."""
+def snapshot(files: Files) -> tuple[set[str], int, float]:
+    """(complete checkpoints, train rows in all policy mirrors, now)."""
     rows = sum(len(train_rows(p)) for p in files.sweep.glob("policies/*/"))
-    return files.checkpoints(), rows
+    return files.checkpoints(), rows, time.time()
 
 
-def landed_in(files: Files, before: tuple[set[str], int]) -> str:
+def landed_in(files: Files, before: tuple[set[str], int, float]) -> str:
     """Where a kill really landed, from the files it left (nothing changes after a SIGKILL)."""
-    ckpts, rows = snapshot(files)
-    if files.evaluating():
+    ckpts, rows, _ = snapshot(files)
+    if files.evaluating(before[2] - 1.0):  # (mtimes: 1 s of file-system clock slack)
         return "evaluation"
     if ckpts - before[0]:
         return "training"  # after a checkpoint this attempt wrote
