@@ -26,7 +26,7 @@ from omegaconf import DictConfig, open_dict
 
 from harness import distributed
 from harness.store import RunDir, atomic_write_json, layout, to_container
-from harness.tracking import Tracker
+from harness.tracking import Tracker, clear_outputs
 
 
 def _tags(choices: Mapping[str, str], seed: int) -> list[str]:
@@ -212,9 +212,9 @@ def _evaluate_cell(cfg: DictConfig, choices: Mapping[str, str], policy: RunDir, 
     write result.json atomically and mark the cell done."""
     cell.clear_marker()
     cell.write_config(to_container(cfg))
-    if cfg.run.force and cell.metrics.exists():
-        cell.metrics.unlink()
-        (cell.path / "samples.jsonl").unlink(missing_ok=True)
+    # an evaluation is redone, not resumed: what a forced re-run's or a killed attempt's evaluation
+    # wrote goes first, so each eval row is in the mirror once
+    clear_outputs(cell, everything=bool(cfg.run.force))
     tracker = Tracker(
         cell, cfg.tracking, name=cell.path.name, config=to_container(cfg), job_type="eval",
         tags=_tags(choices, cfg.seed), wandb_dir=_wandb_dir(cfg), run_id=f"eval-{cell.key}",

@@ -136,3 +136,20 @@ def write_outputs(ev, tracker: Tracker, step: int) -> None:
         table = wandb.Table(columns=cols, data=[[s["id"], s["prompt"], s["response"], str(s["scores"])]
                                                 for s in ev.result.samples])
         tracker.wandb_run.log({"eval/samples": table}, step=step)
+
+
+def clear_outputs(run_dir: RunDir, everything: bool = False) -> None:
+    """Undo an earlier attempt's :func:`write_outputs` before evaluating again: its eval rows leave
+    the mirror (rewritten atomically, a line cut by a kill dropped too; ``everything``: the whole
+    mirror goes) and samples.jsonl goes. A SIGKILL between the eval row and result.json would
+    otherwise leave that row twice in the mirror after the re-run."""
+    from harness.store import repair_jsonl, rewrite_jsonl
+
+    (run_dir.path / "samples.jsonl").unlink(missing_ok=True)
+    if everything:
+        run_dir.metrics.unlink(missing_ok=True)
+        return
+    rows = repair_jsonl(run_dir.metrics)
+    keep = [r for r in rows if r.get("phase") != "eval"]
+    if len(keep) != len(rows):
+        rewrite_jsonl(run_dir.metrics, keep)

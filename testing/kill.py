@@ -65,7 +65,17 @@ def run_until(
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
+            _kill_leftovers(proc.pid)  # a sweep that failed can leave its launcher's jobs running
     return Outcome(killed, None if killed else proc.returncode, time.monotonic() - t0, log_path.read_text())
+
+
+def _kill_leftovers(pgid: int) -> None:
+    """SIGKILL what is left of the process group (the leader has exited): nothing of one attempt
+    goes on writing into the next."""
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def checkpoint_written(checkpoints: Path | Callable[[], Path | None], step: int) -> Callable[[float], bool]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from types import SimpleNamespace
 
 import pytest
 
@@ -136,7 +137,6 @@ def test_mirror_reader_drops_a_cut_last_line_with_one_warning(tmp_path, caplog):
 
 
 def test_policy_mirror_on_resume_drops_the_cut_line_and_steps_past_the_checkpoint(tmp_path):
-    from types import SimpleNamespace
 
     from harness.store import read_jsonl
     from harness.tracking import JsonlMirror
@@ -151,3 +151,75 @@ def test_policy_mirror_on_resume_drops_the_cut_line_and_steps_past_the_checkpoin
     assert d.metrics.read_text().endswith("}\n")
     JsonlMirror(d).on_log(None, state, None, logs={"loss": 0.5})
     assert [r["step"] for r in read_jsonl(d.metrics)] == [1, 2, 2]
+
+
+def test_a_cut_last_line_is_dropped_with_one_warning_on_resume_and_in_the_report_alike(tmp_path, caplog):
+    from harness.report import load_sweep
+    from harness.tracking import JsonlMirror
+    from tests.report.sweep_builder import build_sweep
+
+    def curves(sweep):  # in one order (a rewritten mirror's rows have their keys sorted)
+        return load_sweep(sweep).curves.sort_values(["policy", "step", "key"]).reset_index(drop=True)
+
+    sweep = build_sweep(tmp_path / "sweep", scores={("small", "alpha"): {"static": [0.5], "focal": [0.6]}}, seeds=(0,))
+    clean = curves(sweep)
+    mirror = sorted((sweep / "policies").glob("focal-*/metrics.jsonl"))[0]
+    mirror.write_text(mirror.read_text() + '{"phase": "train", "step": 4, "rewards/rubric/me')  # a killed write
+
+    def warnings() -> list[str]:
+        out = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+        caplog.clear()
+        return out
+
+    with caplog.at_level("WARNING"):
+        assert curves(sweep).equals(clean)  # the report: same curves, the fragment dropped
+        in_report = warnings()
+        state = SimpleNamespace(is_world_process_zero=True, global_step=3)
+        JsonlMirror(RunDir(mirror.parent, "k")).on_train_begin(None, state, None)  # a resume
+        on_resume = warnings()
+    assert len(in_report) == 1 and len(on_resume) == 1 and in_report == on_resume
+    assert str(mirror) in in_report[0] and "last line cut" in in_report[0] and "\n" not in in_report[0]
+    assert mirror.read_text().endswith("}\n") and curves(sweep).equals(clean)  # repaired on resume
+    with caplog.at_level("WARNING"):
+        load_sweep(sweep)
+    assert warnings() == []  # nothing cut any more
+
+
+def _fake_evaluation(n: int):
+    """What ``evals.layer.evaluate`` returns, reduced to what ``write_outputs`` reads."""
+    samples = [{"id": f"q{i}", "prompt": "p", "response": "r", "scores": [1]} for i in range(n)]
+    result = SimpleNamespace(flat=lambda: {"rubric_score": 0.5, "dim/a": 0.25}, samples=samples)
+    return SimpleNamespace(result=result, record=lambda: {"score": 0.5, "metrics": result.flat(), "n_items": n})
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_a_cell_killed_during_evaluation_reruns_into_one_eval_row(tmp_path, force):
+    """A kill after the eval row and the samples were written, before result.json: the re-run (a
+    new attempt, or run.force) evaluates again and the mirror holds that row once, not twice."""
+    from harness.cell import _evaluate_cell
+    from harness.store import read_jsonl
+    from harness.tracking import write_outputs
+
+    cfg, choices = compose(["~experiment", f"run.root={tmp_path}", "benchmark=toy_heldout", "tracking=none",
+                            f"run.force={force}"])
+    policy, cell = layout(cfg, choices)
+    ev = _fake_evaluation(3)
+
+    def evaluate(tracker):
+        write_outputs(ev, tracker, step=6)
+        return ev.record()
+
+    def killed(tracker):
+        evaluate(tracker)
+        raise KeyboardInterrupt("SIGKILL stand-in: nothing after write_outputs ran")
+
+    with pytest.raises(KeyboardInterrupt):
+        _evaluate_cell(cfg, choices, policy, cell, {"steps": 6}, 0.0, killed)
+    assert not cell.done() and not cell.result.exists()
+    with open(cell.path / "samples.jsonl", "a") as fh:  # the kill also cut a samples line
+        fh.write('{"id": "q')
+    result = _evaluate_cell(cfg, choices, policy, cell, {"steps": 6}, 0.0, evaluate)
+    assert cell.done() and result["score"] == 0.5
+    rows = read_jsonl(cell.metrics)
+    assert [r["phase"] for r in rows] == ["eval"] and rows[0]["step"] == 6
+    assert [s["id"] for s in read_jsonl(cell.path / "samples.jsonl")] == ["q0", "q1", "q2"]
