@@ -165,7 +165,7 @@ def test_every_train_field_reaches_trl_under_its_name(tmp_path):
     }
     assert set(changed) == {f.name for f in dataclasses.fields(TrainConf)}  # a new field needs a line here
     cfg, _ = compose(["~experiment", *(f"train.{k}={v}" for k, v in changed.items())])
-    args = grpo_args(cfg, tmp_path / "ckpt", gpu_plan(cfg), [])
+    args = grpo_args(cfg.train, cfg.seed, tmp_path / "ckpt", gpu_plan(cfg.scale), [])
     got = {k: getattr(args, k) for k in changed}
     assert got == changed
     assert type(args.loss_type) is str and type(args.scale_rewards) is str  # plain strings for TRL
