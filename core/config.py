@@ -1,8 +1,8 @@
 """Typed config schemas (Hydra structured configs) for the core groups.
 
 The root ``Config`` types the core groups; pluggable components (methods, judges,
-benchmarks) declare their own dataclass next to their code with
-``core.registry.component``, and their YAML pulls it in with
+benchmarks) declare their schema next to their code with ``core.registry.component`` on
+the class (derived from the constructor's signature), and their YAML pulls it in with
 ``- /schema/<group>/<name>@_here_`` so a typo or a wrong type fails at compose time,
 not an hour into a SLURM job.
 """

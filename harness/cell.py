@@ -18,21 +18,38 @@ import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from filelock import FileLock
 from hydra.utils import instantiate
 from omegaconf import DictConfig, open_dict
 
 from harness import distributed
-from harness.store import RunDir, atomic_write_json, layout, to_container
+from harness.store import RunDir, atomic_write_json, layout, sweep_dir, to_container
 from harness.tracking import Tracker, clear_outputs
+
+if TYPE_CHECKING:
+    from harness.train import TrainJob
 
 
 def _tags(choices: Mapping[str, str], seed: int) -> list[str]:
     return [f"{g}:{choices[g]}" for g in ("method", "scale", "benchmark", "judge", "data") if g in choices] + [
         f"seed:{seed}"
     ]
+
+
+def cell_dirs(cfg: DictConfig, choices: Mapping[str, str]) -> tuple[RunDir, RunDir]:
+    """(policy dir, cell dir) of a composed config: keyed by its result fields (``harness.keys``)."""
+    from harness.keys import key_fields
+
+    return layout(sweep_dir(cfg.run), int(cfg.seed), key_fields(to_container(cfg)), choices)
+
+
+def train_job(cfg: DictConfig) -> TrainJob:
+    """The part of the root config that training reads (``harness.train.TrainJob``)."""
+    from harness.train import TrainJob
+
+    return TrainJob(train=cfg.train, scale=cfg.scale, data=cfg.data, seed=int(cfg.seed), cache_dir=str(cfg.cache_dir))
 
 
 def ensure_policy(
@@ -58,11 +75,11 @@ def ensure_policy(
         method = instantiate(cfg.method)
         tracker = Tracker(
             policy, cfg.tracking, name=f"train/{policy.path.name}", config=to_container(cfg),
-            job_type="train", tags=_tags(choices, cfg.seed), wandb_dir=_wandb_dir(cfg),
+            job_type="train", tags=_tags(choices, cfg.seed), wandb_dir=sweep_dir(cfg.run),
             run_id=f"train-{policy.key}",
         )
         try:
-            summary = train_policy(cfg, policy, judge, method, ["wandb"] if tracker.wandb_run else [])
+            summary = train_policy(train_job(cfg), policy, judge, method, ["wandb"] if tracker.wandb_run else [])
             summary["wandb_run"] = tracker.wandb_path
             atomic_write_json(policy.path / "train_result.json", summary)
         finally:
@@ -75,48 +92,46 @@ def ensure_policy(
 def train_worker(cfg: DictConfig, choices: Mapping[str, str]) -> None:
     """Ranks > 0 of a multi-process job: train together with rank 0 when it decides to, then leave."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    _limit_threads(cfg)
+    _limit_threads(cfg.scale)
     if distributed.Decision.receive() != "train":
         return
     from evals.layer import is_suite
     from harness.train import train_policy
 
-    policy = member_cells(cfg, choices)[0][2] if is_suite(cfg.benchmark) else layout(cfg, choices)[0]
+    policy = member_cells(cfg, choices)[0][2] if is_suite(cfg.benchmark) else cell_dirs(cfg, choices)[0]
     try:
-        train_policy(cfg, policy, instantiate(cfg.judge), instantiate(cfg.method), [])
+        train_policy(train_job(cfg), policy, instantiate(cfg.judge), instantiate(cfg.method), [])
     finally:
         distributed.teardown(wait=sys.exc_info()[0] is None)
 
 
-def _wandb_dir(cfg: DictConfig) -> Path:
-    return Path(cfg.run.root).expanduser() / str(cfg.run.sweep)
-
-
-def evaluate_policy(cfg: DictConfig, model_path: str, judge, tracker: Tracker, step: int) -> dict[str, Any]:
-    """Generate on the cell's benchmark, judge all responses in one batch, log and return the record."""
+def evaluate_policy(bench_cfg: DictConfig, eval_cfg: Mapping[str, Any], model_path: str, judge, tracker: Tracker,
+                    step: int) -> dict[str, Any]:
+    """Generate on the cell's benchmark (``bench_cfg``, one benchmark's config) with the ``eval``
+    settings, judge all responses in one batch, log and return the record."""
     from evals.generate import load_lm
     from evals.layer import evaluate, is_suite
     from harness.tracking import write_outputs
 
-    if is_suite(cfg.benchmark):
+    if is_suite(bench_cfg):
         raise ValueError("evaluate_policy evaluates one benchmark; a suite (benchmark=all) goes through "
                          "run_cell (one cell per member) or `python -m harness.evaluate`")
-    bench = instantiate(cfg.benchmark)
-    lm = load_lm(model_path, backend=cfg.eval.backend, batch_size=cfg.eval.batch_size)
-    ev = evaluate(bench, lm, judge, cfg.eval.max_new_tokens, cfg.eval.temperature)
+    bench = instantiate(bench_cfg)
+    lm = load_lm(model_path, backend=eval_cfg["backend"], batch_size=eval_cfg["batch_size"])
+    ev = evaluate(bench, lm, judge, eval_cfg["max_new_tokens"], eval_cfg["temperature"])
     write_outputs(ev, tracker, step)
     return ev.record()
 
 
-def _limit_threads(cfg: DictConfig) -> None:
+def _limit_threads(scale: Mapping[str, Any]) -> None:
     """CPU jobs use the cores they asked for (``scale.cpus_per_task``), so parallel local jobs
     do not oversubscribe the machine; freed tensors stay in the heap (``harness.cpu``)."""
-    if int(cfg.scale.gpus_per_node or 0) == 0 and cfg.scale.cpus_per_task:
+    if int(scale["gpus_per_node"] or 0) == 0 and scale["cpus_per_task"]:
         import torch
 
         from harness.cpu import keep_freed_memory
 
-        torch.set_num_threads(max(1, int(cfg.scale.cpus_per_task)))
+        torch.set_num_threads(max(1, int(scale["cpus_per_task"])))
         keep_freed_memory()
 
 
@@ -126,7 +141,7 @@ def run_cell(cfg: DictConfig, choices: Mapping[str, str]) -> dict[str, Any]:
     from evals.layer import is_suite
 
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    _limit_threads(cfg)
+    _limit_threads(cfg.scale)
     decision = distributed.Decision()
     try:
         if is_suite(cfg.benchmark):
@@ -137,7 +152,7 @@ def run_cell(cfg: DictConfig, choices: Mapping[str, str]) -> dict[str, Any]:
 
 
 def _run_single(cfg: DictConfig, choices: Mapping[str, str], decision: distributed.Decision) -> dict[str, Any]:
-    policy, cell = layout(cfg, choices)
+    policy, cell = cell_dirs(cfg, choices)
     if cell.done() and not cfg.run.force:
         result = cell.read_result()
         result["skipped"] = True
@@ -149,8 +164,8 @@ def _run_single(cfg: DictConfig, choices: Mapping[str, str], decision: distribut
     preflight(instantiate(cfg.benchmark), judge)  # a benchmark the judge cannot score fails before training
     train = ensure_policy(cfg, choices, policy, judge, decision)
     return _evaluate_cell(cfg, choices, policy, cell, train, t0,
-                          lambda tracker: evaluate_policy(cfg, train["model_path"], judge, tracker,
-                                                          step=int(train.get("steps", 0))))
+                          lambda tracker: evaluate_policy(cfg.benchmark, cfg.eval, train["model_path"], judge,
+                                                          tracker, step=int(train.get("steps", 0))))
 
 
 def member_cells(cfg: DictConfig, choices: Mapping[str, str]) -> list[tuple[DictConfig, dict[str, str], RunDir, RunDir]]:
@@ -166,7 +181,7 @@ def member_cells(cfg: DictConfig, choices: Mapping[str, str]) -> list[tuple[Dict
         with open_dict(mcfg):
             mcfg.benchmark = bcfg
         mch = {**choices, "benchmark": name}
-        policy, cell = layout(mcfg, mch)
+        policy, cell = cell_dirs(mcfg, mch)
         out.append((mcfg, mch, policy, cell))
     return out
 
@@ -217,7 +232,7 @@ def _evaluate_cell(cfg: DictConfig, choices: Mapping[str, str], policy: RunDir, 
     clear_outputs(cell, everything=bool(cfg.run.force))
     tracker = Tracker(
         cell, cfg.tracking, name=cell.path.name, config=to_container(cfg), job_type="eval",
-        tags=_tags(choices, cfg.seed), wandb_dir=_wandb_dir(cfg), run_id=f"eval-{cell.key}",
+        tags=_tags(choices, cfg.seed), wandb_dir=sweep_dir(cfg.run), run_id=f"eval-{cell.key}",
     )
     try:
         evaluation = evaluate_fn(tracker)

@@ -25,7 +25,7 @@ from hydra.utils import instantiate
 from omegaconf import MISSING, DictConfig
 
 from harness.schema import CONF_DIR, EvalConf, RunConf, TrackingConf, compose_config, register  # noqa: F401
-from harness.store import RunDir, atomic_write_json, config_hash, to_container
+from harness.store import RunDir, atomic_write_json, config_hash, sweep_dir, to_container
 
 os.environ.setdefault("WANDB_SILENT", "true")
 
@@ -72,7 +72,7 @@ def eval_dir(cfg: DictConfig, name: str, bench_cfg: DictConfig) -> RunDir:
     policy, cell = key_fields({"judge": full.get("judge"), "seed": full.get("seed"), "eval": full.get("eval"),
                                "benchmark": to_container(bench_cfg)})
     key = config_hash({"model": cfg.model, **policy, **cell})
-    root = Path(cfg.run.root).expanduser() / str(cfg.run.sweep) / "evals"
+    root = sweep_dir(cfg.run) / "evals"
     return RunDir(root / f"{model_slug(str(cfg.model))}-{name}-{key}", key)
 
 
@@ -126,7 +126,7 @@ def run_evaluation(cfg: DictConfig, choices: Mapping[str, str] | None = None) ->
         tags = [f"model:{model_slug(str(cfg.model))}", f"benchmark:{name}",
                 f"judge:{choices.get('judge', 'judge')}", "job:evaluate"]
         tracker = Tracker(rd, cfg.tracking, name=f"eval/{rd.path.name}", config=cell_cfg, job_type="eval",
-                          tags=tags, wandb_dir=Path(cfg.run.root).expanduser() / str(cfg.run.sweep),
+                          tags=tags, wandb_dir=sweep_dir(cfg.run),
                           run_id=f"evaluate-{rd.key}")
         try:
             ev = evaluate(benches[name], lm, judge, cfg.eval.max_new_tokens, cfg.eval.temperature, items=items[name])

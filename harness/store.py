@@ -173,17 +173,22 @@ class RunDir:
         return json.loads(self.result.read_text())
 
 
-def layout(cfg: DictConfig, choices: Mapping[str, str]) -> tuple[RunDir, RunDir]:
-    """(policy dir, cell dir) for a composed config; names from the chosen group options.
+def sweep_dir(run: Mapping[str, Any]) -> Path:
+    """The folder of one sweep (``run.root/run.sweep``): policies, cells, evals and W&B files below it."""
+    return Path(str(run["root"])).expanduser() / str(run["sweep"])
 
-    The policy key hashes the result fields of (method, scale, seed, data, train, judge), the cell
-    key those plus the result fields of (benchmark, eval); which fields are result fields is
-    ``harness.keys``' one table."""
-    from harness.keys import key_fields
 
-    policy_part, cell_only = key_fields(to_container(cfg))
-    pkey, ckey = config_hash(policy_part), config_hash({**policy_part, **cell_only})
-    root = Path(cfg.run.root).expanduser() / str(cfg.run.sweep)
-    pname = f"{choices.get('method', 'method')}-{choices.get('scale', 'scale')}-s{cfg.seed}-{pkey}"
-    cname = f"{choices.get('method', 'method')}-{choices.get('scale', 'scale')}-s{cfg.seed}-{choices.get('benchmark', 'bench')}-{ckey}"
-    return RunDir(root / "policies" / pname, pkey), RunDir(root / "cells" / cname, ckey)
+def layout(
+    sweep: Path, seed: int, fields: tuple[Mapping[str, Any], Mapping[str, Any]], choices: Mapping[str, str]
+) -> tuple[RunDir, RunDir]:
+    """(policy dir, cell dir) under the sweep folder; names from the chosen group options.
+
+    ``fields`` are (policy result fields, cell-only result fields), as ``harness.keys.key_fields``
+    returns them for a resolved config: the policy key hashes the first, the cell key both
+    (which fields are result fields is ``harness.keys``' one table)."""
+    policy_part, cell_only = fields
+    pkey, ckey = config_hash(dict(policy_part)), config_hash({**policy_part, **cell_only})
+    stem = f"{choices.get('method', 'method')}-{choices.get('scale', 'scale')}-s{seed}"
+    pname = f"{stem}-{pkey}"
+    cname = f"{stem}-{choices.get('benchmark', 'bench')}-{ckey}"
+    return RunDir(Path(sweep) / "policies" / pname, pkey), RunDir(Path(sweep) / "cells" / cname, ckey)

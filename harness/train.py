@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import OmegaConf
 
 from core.data import load_training_examples
 from evals.judges.base import Judge
@@ -77,7 +79,19 @@ def drop_incomplete(output_dir: Path, keep: str | None) -> list[Path]:
     return gone
 
 
-def gpu_plan(cfg: DictConfig) -> dict[str, Any]:
+@dataclass(frozen=True)
+class TrainJob:
+    """What training a policy reads of the config: the ``train``, ``scale`` and ``data`` nodes, the
+    seed and the cache folder (the root config stays in ``harness.cell``)."""
+
+    train: Mapping[str, Any]
+    scale: Mapping[str, Any]
+    data: Mapping[str, Any]
+    seed: int
+    cache_dir: str
+
+
+def gpu_plan(scale: Mapping[str, Any]) -> dict[str, Any]:
     """What the scale asks of the hardware, applied only when a GPU is really there.
 
     On CPU (here, tests) everything stays float32 on the CPU; on a GPU node the
@@ -88,25 +102,24 @@ def gpu_plan(cfg: DictConfig) -> dict[str, Any]:
 
     import torch
 
-    on_gpu = bool(torch.cuda.is_available() and cfg.scale.gpus_per_node > 0)
-    ds = cfg.scale.deepspeed
+    on_gpu = bool(torch.cuda.is_available() and int(scale["gpus_per_node"] or 0) > 0)
+    ds = scale["deepspeed"]
     if ds and not Path(ds).is_absolute():
         ds = str(Path(__file__).resolve().parent.parent / ds)
     return {
         "on_gpu": on_gpu,
-        "dtype": getattr(torch, cfg.scale.dtype) if on_gpu else torch.float32,
-        "bf16": on_gpu and cfg.scale.dtype == "bfloat16",
-        "use_vllm": bool(on_gpu and cfg.scale.use_vllm and importlib.util.find_spec("vllm")),
+        "dtype": getattr(torch, scale["dtype"]) if on_gpu else torch.float32,
+        "bf16": on_gpu and scale["dtype"] == "bfloat16",
+        "use_vllm": bool(on_gpu and scale["use_vllm"] and importlib.util.find_spec("vllm")),
         "deepspeed": ds if on_gpu and ds else None,
     }
 
 
-def grpo_args(cfg: DictConfig, output_dir: Path, gpu: dict[str, Any], report_to: list[str]):
+def grpo_args(train_cfg: Mapping[str, Any], seed: int, output_dir: Path, gpu: dict[str, Any], report_to: list[str]):
     """TRL's GRPOConfig: every ``train.*`` field by name, plus what the scale and harness decide."""
     from trl import GRPOConfig
 
-    train = OmegaConf.to_container(cfg.train, resolve=True, enum_to_str=True)
-    assert isinstance(train, dict)
+    train = _plain(train_cfg)
     train["bf16"] = bool(train["bf16"] or gpu["bf16"])
     train["use_cpu"] = bool(train["use_cpu"] and not gpu["on_gpu"])
     return GRPOConfig(
@@ -117,34 +130,43 @@ def grpo_args(cfg: DictConfig, output_dir: Path, gpu: dict[str, Any], report_to:
         activation_checkpointing=False,
         gradient_checkpointing=False,
         report_to=report_to,
-        seed=int(cfg.seed),
-        data_seed=int(cfg.seed),
+        seed=int(seed),
+        data_seed=int(seed),
         dataloader_num_workers=0,
         disable_tqdm=False,
         save_only_model=False,
     )
 
 
+def _plain(node: Mapping[str, Any]) -> dict[str, Any]:
+    """A config node as a plain dict (enums as strings, interpolations resolved)."""
+    if OmegaConf.is_config(node):
+        out = OmegaConf.to_container(node, resolve=True, enum_to_str=True)  # type: ignore[arg-type]
+        assert isinstance(out, dict)
+        return out  # type: ignore[return-value]
+    return {k: getattr(v, "value", v) for k, v in dict(node).items()}
+
+
 def train_policy(
-    cfg: DictConfig, policy: RunDir, judge: Judge, method: Method, report_to: list[str]
+    job: TrainJob, policy: RunDir, judge: Judge, method: Method, report_to: list[str]
 ) -> dict[str, Any]:
     """Train one policy; returns the training summary that goes into result.json."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from harness.resume import ResumableGRPOTrainer
 
-    model_path = resolve_model(cfg.scale.model, cfg.cache_dir)
+    model_path = resolve_model(job.scale["model"], job.cache_dir)
     tok = AutoTokenizer.from_pretrained(model_path)
-    gpu = gpu_plan(cfg)
+    gpu = gpu_plan(job.scale)
     model = AutoModelForCausalLM.from_pretrained(model_path, dtype=gpu["dtype"])
-    train_examples, _ = load_training_examples(cfg.data)
+    train_examples, _ = load_training_examples(job.data)
     for e in train_examples:
         judge.validate(e.rubric)  # a rubric the judge cannot score fails here, not mid-training
     # every prompt's base weights before the first step: the LLM prior in one concurrent batch,
     # not one blocking judge call per new prompt inside the reward function
     method.base_weights.precompute([(e.id, e.question, e.rubric) for e in train_examples])
     ckpt_dir = policy.path / "checkpoints"
-    args = grpo_args(cfg, ckpt_dir, gpu, report_to)
+    args = grpo_args(job.train, job.seed, ckpt_dir, gpu, report_to)
     timer = StepTimer()
     reward = RubricReward(judge, method, timer=timer.parts)
     resume = last_checkpoint(ckpt_dir)

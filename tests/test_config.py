@@ -165,7 +165,7 @@ def test_every_train_field_reaches_trl_under_its_name(tmp_path):
     }
     assert set(changed) == {f.name for f in dataclasses.fields(TrainConf)}  # a new field needs a line here
     cfg, _ = compose(["~experiment", *(f"train.{k}={v}" for k, v in changed.items())])
-    args = grpo_args(cfg, tmp_path / "ckpt", gpu_plan(cfg), [])
+    args = grpo_args(cfg.train, cfg.seed, tmp_path / "ckpt", gpu_plan(cfg.scale), [])
     got = {k: getattr(args, k) for k in changed}
     assert got == changed
     assert type(args.loss_type) is str and type(args.scale_rewards) is str  # plain strings for TRL
@@ -223,6 +223,46 @@ def test_method_defaults_are_written_once_in_the_signature():
     # focal_prior and prior only say what differs from focal and static
     assert set(OmegaConf.load(CONF_DIR / "method" / "focal_prior.yaml")) == {"defaults", "base_weights"}
     assert set(OmegaConf.load(CONF_DIR / "method" / "prior.yaml")) == {"defaults", "base_weights"}
+
+
+@pytest.mark.parametrize("group", ["judge", "benchmark"])
+def test_judge_and_benchmark_defaults_are_written_once(group):
+    """As for methods: each judge and benchmark has its schema derived from its constructor's signature,
+    and its YAML holds the schema include (or the YAML it builds on), _target_ and only values that
+    differ from the signature's defaults and from the YAML it builds on (vllm.yaml on openai.yaml)."""
+    import inspect
+
+    from core.registry import components
+
+    for path in sorted((CONF_DIR / group).glob("*.yaml")):
+        raw = OmegaConf.load(path)
+        own = {k: v for k, v in OmegaConf.to_container(raw).items() if k not in ("defaults", "_target_")}
+        cfg, _ = compose(["~experiment", f"{group}={path.stem}"])
+        node = cfg[group]
+        if group == "benchmark" and "suite" in node:  # the suite names members; its schema is a dataclass
+            assert own == {}, f"conf/{group}/{path.name} repeats the suite schema's defaults {own}"
+            continue
+        cls = get_class(node._target_)
+        derived = [c for c in components(group).values() if getattr(c, "__signature_of__", None) is cls]
+        assert derived, f"{cls.__name__}: put @component on the class (schema from its signature), not on a dataclass"
+        params = {k: p.default for k, p in inspect.signature(cls.__init__).parameters.items()
+                  if k != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+        inherited: dict = {}
+        for base in raw.get("defaults", []):
+            if isinstance(base, str) and base != "_self_" and not base.startswith("/"):
+                b = OmegaConf.to_container(OmegaConf.load(CONF_DIR / group / f"{base}.yaml"))
+                inherited.update({k: v for k, v in b.items() if k not in ("defaults", "_target_")})
+        before = {**params, **inherited}
+        repeated = {k: v for k, v in own.items() if k in before and v == before[k]}
+        assert repeated == {}, f"conf/{group}/{path.name} repeats defaults {repeated}"
+        assert set(own) <= set(params), f"conf/{group}/{path.name}: {set(own) - set(params)} are no arguments"
+        rest = [k for k in params if k not in own and k not in inherited]
+        got = OmegaConf.to_container(node, resolve=True)
+        assert {k: got[k] for k in rest} == {k: params[k] for k in rest}  # the rest is the signature's
+    # the variants of the openai judge only say what differs from it
+    if group == "judge":
+        for variant in ("local", "vllm"):
+            assert OmegaConf.load(CONF_DIR / "judge" / f"{variant}.yaml").defaults == ["openai", "_self_"]
 
 
 class Colour(enum.StrEnum):

@@ -17,7 +17,7 @@ def test_real_scales_stay_on_cpu_without_a_gpu():
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU; see the gpu-marked tests")
     cfg, _ = compose(["scale=qwen3_8b"])
-    plan = gpu_plan(cfg)
+    plan = gpu_plan(cfg.scale)
     assert plan == {"on_gpu": False, "dtype": torch.float32, "bf16": False, "use_vllm": False, "deepspeed": None}
     assert Path(__file__).resolve().parent.parent.joinpath(cfg.scale.deepspeed).is_file()
 
@@ -27,7 +27,7 @@ def test_gpu_plan_uses_the_scale():
     if not torch.cuda.is_available():
         pytest.skip("needs a CUDA device")
     cfg, _ = compose(["scale=qwen3_8b"])
-    plan = gpu_plan(cfg)
+    plan = gpu_plan(cfg.scale)
     assert plan["on_gpu"] and plan["bf16"] and plan["dtype"] == torch.bfloat16
     assert plan["deepspeed"] and Path(plan["deepspeed"]).is_file()
 

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.cell import cell_dirs
 from harness.keys import CELL_GROUPS, Use, classify, key_fields, leaves, unclassified
-from harness.store import config_hash, layout, to_container
+from harness.store import config_hash, to_container
 from harness.sweep import compose
 
 CONF = Path(__file__).resolve().parent.parent / "conf"
@@ -94,7 +95,7 @@ def test_each_field_moves_exactly_the_keys_its_class_says(composed):
 @functools.cache
 def _keys_of(overrides: tuple[str, ...]) -> tuple[str, str]:
     cfg, choices = compose(["~experiment", "benchmark=toy_heldout", *overrides])
-    p, c = layout(cfg, choices)
+    p, c = cell_dirs(cfg, choices)
     return p.key, c.key
 
 

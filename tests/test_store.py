@@ -8,7 +8,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from harness.store import RunDir, atomic_write_json, config_hash, layout, redact
+from harness.cell import cell_dirs
+from harness.store import RunDir, atomic_write_json, config_hash, redact
 from harness.sweep import compose
 
 
@@ -46,15 +47,15 @@ def test_layout_shares_policy_across_benchmarks_and_separates_methods(tmp_path):
     root = f"run.root={tmp_path}"
     one = "experiment=smoke"  # a single-benchmark cell (the default is the toy sweep over a suite)
     a_cfg, a_ch = compose([root, one])
-    p1, c1 = layout(a_cfg, a_ch)
+    p1, c1 = cell_dirs(a_cfg, a_ch)
     b_cfg, b_ch = compose([root, one, "benchmark.limit=3"])
-    p2, c2 = layout(b_cfg, b_ch)
+    p2, c2 = cell_dirs(b_cfg, b_ch)
     assert p1.path == p2.path and c1.path != c2.path  # eval change: same policy, new cell
     m_cfg, m_ch = compose([root, one, "train.learning_rate=0.5"])
-    p3, _ = layout(m_cfg, m_ch)
+    p3, _ = cell_dirs(m_cfg, m_ch)
     assert p3.path != p1.path
     t_cfg, t_ch = compose([root, one, "tracking=none"])
-    assert layout(t_cfg, t_ch)[1].path == c1.path  # tracking does not change what a cell computes
+    assert cell_dirs(t_cfg, t_ch)[1].path == c1.path  # tracking does not change what a cell computes
     assert c1.path.name.startswith("static-tiny-s0-ifeval-")
     assert config_hash({"a": 1, "b": 2}) == config_hash({"b": 2, "a": 1})
 
@@ -68,14 +69,14 @@ def test_suite_job_lays_out_one_cell_per_member_sharing_one_policy(tmp_path):
     names = [m[1]["benchmark"] for m in members]
     assert names == list(cfg.benchmark.suite) and "toy_heldout" in names
     assert len({m[2].path for m in members}) == 1  # one policy, trained once
-    assert layout(cfg, ch)[0].path == members[0][2].path
+    assert cell_dirs(cfg, ch)[0].path == members[0][2].path
     cells = [m[3] for m in members]
     assert len({c.path for c in cells}) == len(cells) and len({c.key for c in cells}) == len(cells)
     for n, c in zip(names, cells, strict=True):
         assert c.path.name.startswith(f"static-tiny-s0-{n}-")
     # a member cell is the cell a single-benchmark job with the same settings would write
     one_cfg, one_ch = compose([root, "benchmark=ifeval"])
-    assert layout(one_cfg, one_ch)[1].path == cells[names.index("ifeval")].path
+    assert cell_dirs(one_cfg, one_ch)[1].path == cells[names.index("ifeval")].path
     # the held-out benchmark's data is the root config's data
     held = members[names.index("toy_heldout")][0]
     assert held.benchmark.source.path == cfg.data.path and held.benchmark.source.heldout_fraction == 0.25
@@ -202,7 +203,7 @@ def test_a_cell_killed_during_evaluation_reruns_into_one_eval_row(tmp_path, forc
 
     cfg, choices = compose(["~experiment", f"run.root={tmp_path}", "benchmark=toy_heldout", "tracking=none",
                             f"run.force={force}"])
-    policy, cell = layout(cfg, choices)
+    policy, cell = cell_dirs(cfg, choices)
     ev = _fake_evaluation(3)
 
     def evaluate(tracker):

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +65,7 @@ def from_alpaca_row(row: dict[str, Any], source: str, n: int) -> Example:
     return build_example(source, n, {"id": f"alpaca-{n}", "prompt": instruction, "rubric": rubric, "meta": meta})
 
 
+@component("benchmark", "alpaca_eval")  # the config schema is the constructor's signature
 class AlpacaEval(Benchmark):
     name = "alpaca_eval"
     primary = "length_controlled_win_rate"
@@ -124,16 +124,3 @@ class AlpacaEval(Benchmark):
             "unscorable_pairs": float(len(items) - len(prefs)),
         }
         return BenchResult(metrics=out, dimensions={}, polarization=polarization({}, severe, complete), samples=samples)
-
-
-@component("benchmark", "alpaca_eval")
-@dataclass
-class AlpacaEvalConf:
-    _target_: str = "evals.benchmarks.alpaca_eval.AlpacaEval"
-    path: str | None = None
-    hub_id: str | None = None
-    split: str = "train"
-    data_files: str | None = None
-    instruction_difficulty_path: str | None = None
-    limit: int | None = None
-    tie_margin: float = 0.05

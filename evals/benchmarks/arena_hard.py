@@ -35,7 +35,6 @@ Principle <= 2. Games whose margin is unscorable are dropped and counted.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -148,6 +147,7 @@ def pair_with_baselines(rows: Sequence[dict[str, Any]], source: str, baselines: 
     return items
 
 
+@component("benchmark", "arena_hard")  # the config schema is the constructor's signature
 class ArenaHard(Benchmark):
     name = "arena_hard"
     primary = "win_rate"
@@ -157,8 +157,11 @@ class ArenaHard(Benchmark):
                  hub_id: str | None = None, split: str = "train", data_files: str | None = None,
                  baseline_data_files: list[str] | None = None, limit: int | None = None,
                  tie_margin: float = 0.05, strong_margin: float = 0.3, strong_weight: int = 3,
-                 n_bootstrap: int = 100, seed: int = 0, baselines: Mapping[str, str] | None = None,
-                 categories: list[str] | None = None, style_control: bool = True) -> None:
+                 n_bootstrap: int = 100, seed: int = 0,
+                 baselines: dict[str, str] = OFFICIAL_BASELINES,  # noqa: B006 - category -> model; copied
+                 categories: list[str] | None = None,  # e.g. [hard_prompt]; None keeps all
+                 style_control: bool = True,  # length + markdown features in the Bradley-Terry fit
+                 ) -> None:
         super().__init__(limit)
         self.baselines = dict(OFFICIAL_BASELINES if baselines is None else baselines)
         self.categories = list(categories) if categories else None
@@ -238,24 +241,3 @@ class ArenaHard(Benchmark):
                 out["style_controlled_ci_low"], out["style_controlled_ci_high"] = 100 * sc["ci_low"], 100 * sc["ci_high"]
                 out.update({f"style_coef/{k[5:]}": v for k, v in sc.items() if k.startswith("coef_")})
         return out
-
-
-@component("benchmark", "arena_hard")
-@dataclass
-class ArenaHardConf:
-    _target_: str = "evals.benchmarks.arena_hard.ArenaHard"
-    path: str | None = None
-    baseline_paths: list[str] | None = None
-    hub_id: str | None = None
-    split: str = "train"
-    data_files: str | None = None
-    baseline_data_files: list[str] | None = None
-    limit: int | None = None
-    tie_margin: float = 0.05
-    strong_margin: float = 0.3
-    strong_weight: int = 3
-    n_bootstrap: int = 100
-    seed: int = 0
-    baselines: dict[str, str] = field(default_factory=lambda: dict(OFFICIAL_BASELINES))  # category -> model
-    categories: list[str] | None = None  # e.g. [hard_prompt]; null keeps all
-    style_control: bool = True  # length + markdown features in the Bradley-Terry fit

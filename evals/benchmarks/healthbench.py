@@ -26,7 +26,6 @@ judge's own mode. The rules judge has no modes and ignores this.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from core.registry import component
@@ -75,13 +74,15 @@ def from_healthbench_row(row: dict[str, Any], source: str, n: int) -> Example:
                                      "meta": {"example_tags": list(etags)}})
 
 
+@component("benchmark", "healthbench")  # the config schema is the constructor's signature
 class HealthBench(Benchmark):
     name = "healthbench"
     primary = "overall_score"
     metrics = ("overall_score", "overall_score_bootstrap_std")
 
     def __init__(self, path: str | None = None, hub_id: str | None = None, split: str = "test",
-                 data_files: str | None = None, limit: int | None = None, protocol: str = "per_item",
+                 data_files: str | None = None, limit: int | None = None,
+                 protocol: str = "per_item",  # per_item (HealthBench's grader) | rubric | judge (the judge's mode)
                  severe_points: float = 5.0, n_bootstrap: int = 1000, judge_chunk: int = 0) -> None:
         super().__init__(limit)
         if protocol not in ("per_item", "rubric", "judge"):
@@ -125,18 +126,3 @@ class HealthBench(Benchmark):
             if (p > 0 and not m) or (p < 0 and m):
                 return True
         return False
-
-
-@component("benchmark", "healthbench")
-@dataclass
-class HealthBenchConf:
-    _target_: str = "evals.benchmarks.healthbench.HealthBench"
-    path: str | None = None
-    hub_id: str | None = None
-    split: str = "test"
-    data_files: str | None = None
-    limit: int | None = None
-    protocol: str = "per_item"  # per_item | rubric | judge
-    severe_points: float = 5.0
-    n_bootstrap: int = 1000
-    judge_chunk: int = 0

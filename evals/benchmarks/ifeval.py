@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -66,6 +65,7 @@ def from_ifeval_row(row: dict, source: str, n: int) -> Example:
         raise RubricFormatError(source, n, "prompt", str(e).splitlines()[0]) from None
 
 
+@component("benchmark", "ifeval")  # the config schema is the constructor's signature
 class IFEval(Benchmark):
     name = "ifeval"
     primary = "prompt_level_strict_acc"
@@ -120,13 +120,3 @@ class IFEval(Benchmark):
             polarization=polarization(dims, severe, complete),
             samples=samples,
         )
-
-
-@component("benchmark", "ifeval")
-@dataclass
-class IFEvalConf:
-    _target_: str = "evals.benchmarks.ifeval.IFEval"
-    path: str | None = None
-    hub_id: str | None = None
-    split: str = "train"
-    limit: int | None = None

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from core.registry import component
@@ -81,6 +80,7 @@ def from_infobench_row(row: dict[str, Any], source: str, n: int) -> Example:
     return build_example(source, n, {"id": rid, "prompt": prompt, "rubric": criteria, "meta": meta})
 
 
+@component("benchmark", "infobench")  # the config schema is the constructor's signature
 class InFoBench(Benchmark):
     name = "infobench"
     primary = "drfr"
@@ -128,15 +128,3 @@ class InFoBench(Benchmark):
         complete = [strict_complete(j, e.rubric) for e, j in zip(items, js, strict=True)]
         samples = [sample(e, r, j, subset=e.meta.get("subset")) for e, r, j in zip(items, responses, js, strict=True)]
         return BenchResult(metrics=out, dimensions=dims, polarization=polarization(dims, severe, complete), samples=samples)
-
-
-@component("benchmark", "infobench")
-@dataclass
-class InFoBenchConf:
-    _target_: str = "evals.benchmarks.infobench.InFoBench"
-    path: str | None = None
-    hub_id: str | None = None
-    split: str = "train"
-    data_files: str | None = None
-    limit: int | None = None
-    judge_chunk: int = 0

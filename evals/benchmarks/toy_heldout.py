@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -40,10 +39,12 @@ DEFAULT_DATA = {"name": "toy", "path": "assets:toy.jsonl", "hub_id": None, "spli
                 "limit": None, "heldout_fraction": 0.25}
 
 
+@component("benchmark", "toy_heldout")  # the config schema is the constructor's signature
 class ToyHeldout(Benchmark):
     name = "toy_heldout"
     primary = "rubric_score"
 
+    # source: a data config (conf/data/*.yaml); None -> the bundled toy data, 25 % held out
     def __init__(self, source: Mapping[str, Any] | None = None, limit: int | None = None) -> None:
         super().__init__(limit)
         from omegaconf import OmegaConf
@@ -100,11 +101,3 @@ class ToyHeldout(Benchmark):
             polarization=polarization(dims, severe, complete),
             samples=samples,
         )
-
-
-@component("benchmark", "toy_heldout")
-@dataclass
-class ToyHeldoutConf:
-    _target_: str = "evals.benchmarks.toy_heldout.ToyHeldout"
-    source: Any = None  # a data config (conf/data/*.yaml); None -> the bundled toy data, 25 % held out
-    limit: int | None = None

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from core.registry import component
@@ -66,14 +65,16 @@ def from_writingbench_row(row: dict[str, Any], source: str, n: int) -> Example:
     return build_example(source, n, {"id": rid, "prompt": query, "rubric": criteria, "meta": meta})
 
 
+@component("benchmark", "writingbench")  # the config schema is the constructor's signature
 class WritingBench(Benchmark):
     name = "writingbench"
     primary = "score"
     metrics = ("score",)
 
     def __init__(self, path: str | None = None, hub_id: str | None = None, split: str = "train",
-                 data_files: str | None = None, lang: str | None = None, limit: int | None = None,
-                 judge_chunk: int = 0) -> None:
+                 data_files: str | None = None,
+                 lang: str | None = None,  # en | zh | None (both)
+                 limit: int | None = None, judge_chunk: int = 0) -> None:
         super().__init__(limit)
         self.path, self.hub_id, self.split, self.data_files = path, hub_id, split, data_files
         self.lang, self.judge_chunk = lang, judge_chunk
@@ -112,16 +113,3 @@ class WritingBench(Benchmark):
         # polarization over the domains (the benchmark's reported breakdown)
         return BenchResult(metrics=out, dimensions=dims, polarization=polarization(domain_dims, severe, complete),
                            samples=samples)
-
-
-@component("benchmark", "writingbench")
-@dataclass
-class WritingBenchConf:
-    _target_: str = "evals.benchmarks.writingbench.WritingBench"
-    path: str | None = None
-    hub_id: str | None = None
-    split: str = "train"
-    data_files: str | None = None
-    lang: str | None = None  # en | zh | null (both)
-    limit: int | None = None
-    judge_chunk: int = 0

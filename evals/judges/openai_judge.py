@@ -30,7 +30,6 @@ import os
 import weakref
 from collections.abc import Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlparse
 
@@ -58,7 +57,7 @@ from evals.judges.replies import (  # noqa: F401 (re-exported: the judge's reply
 )
 from evals.judges.runtime import JudgeConfigError, LoopThread, RetryPolicy, Session, make_client, request
 
-__all__ = ["InvalidReply", "JudgeConfigError", "OpenAIJudge", "OpenAIJudgeConf", "combine_swapped"]
+__all__ = ["InvalidReply", "JudgeConfigError", "OpenAIJudge", "combine_swapped"]
 
 MODES = tuple(m.value for m in JudgeMode)
 HTTP_BACKENDS = tuple(b.value for b in HttpBackend)
@@ -82,6 +81,7 @@ def _choice(enum: Any, value: Any, field: str) -> Any:
         raise JudgeConfigError(str(e)) from None
 
 
+@component("judge", "openai")  # the config schema is this signature: every default is written here once
 class OpenAIJudge(Judge):
     name = "openai"
 
@@ -89,16 +89,18 @@ class OpenAIJudge(Judge):
         self,
         base_url: str = "https://api.openai.com/v1",
         model: str = "gpt-4o-2024-11-20",
-        api_key_env: str = "OPENAI_API_KEY",
+        api_key_env: str = "OPENAI_API_KEY",  # the NAME of the variable holding the key, never the key
         require_api_key: bool = True,
-        mode: str = "pairwise",
-        position_swap: bool = False,
+        mode: JudgeMode = JudgeMode.pairwise,  # rubric | pairwise (the paper's) | per_item (HealthBench's) | logprob
+        position_swap: bool = False,  # pairwise only: also score (B, A) and combine
         temperature: float = 0.0,
         max_tokens: int = 1024,
-        json_mode: str | bool = "json_object",
-        dialect: str = "openai",
-        logprob_top: int = 20,
-        logprob_min_mass: float = 0.1,
+        # off | json_object | json_schema (constrained to a schema from the rubric); a bool is the
+        # old spelling (true = json_object)
+        json_mode: JsonMode = JsonMode.json_object,
+        dialect: Dialect = Dialect.openai,  # how response_format spells a schema: openai | vllm | llamacpp
+        logprob_top: int = 20,  # logprob mode: alternatives asked for the one answer token
+        logprob_min_mass: float = 0.1,  # logprob mode: less mass on the allowed answers -> unscorable
         concurrency: int = 32,
         timeout: float = 60.0,
         max_retries: int = 4,
@@ -106,9 +108,10 @@ class OpenAIJudge(Judge):
         backoff_max: float = 30.0,
         retry_after_max: float = 60.0,
         cache: bool = True,
-        cache_path: str | None = None,
+        cache_path: str | None = None,  # None = in-memory (per process); conf/judge/openai.yaml sets a file
         extra_body: dict[str, Any] | None = None,
-        http_backend: str = "aiohttp",
+        # aiohttp (the SDK's aiohttp transport: less CPU per request) | httpx (the SDK default)
+        http_backend: HttpBackend = HttpBackend.aiohttp,
     ):
         super().__init__()
         self.mode = _choice(JudgeMode, mode, "mode")
@@ -138,10 +141,16 @@ class OpenAIJudge(Judge):
         self._judge_id = f"openai:{model}"
 
     @staticmethod
-    def prompt_version_of(mode: str = "pairwise", position_swap: bool = False, **_: Any) -> str:
-        """The prompt version a config uses, without building a judge (it enters the policy key)."""
+    def prompt_version_of(mode: str | None = None, position_swap: bool = False, **_: Any) -> str:
+        """The prompt version a config uses, without building a judge (it enters the policy key);
+        no ``mode`` = the constructor's default."""
+        import inspect
+
         from evals.judges.protocols import PROTOCOLS
 
+        if mode is None:
+            mode = inspect.signature(OpenAIJudge.__init__).parameters["mode"].default
+        mode = str(getattr(mode, "value", mode))
         version = PROTOCOLS[JudgeMode(str(mode))].version
         return version + ("+swap" if str(mode) == "pairwise" and position_swap else "")
 
@@ -316,31 +325,3 @@ class OpenAIJudge(Judge):
 
 
 _same_item = same_item  # the old private name
-
-
-@component("judge", "openai")
-@dataclass
-class OpenAIJudgeConf:
-    _target_: str = "evals.judges.openai_judge.OpenAIJudge"
-    base_url: str = "https://api.openai.com/v1"
-    model: str = "gpt-4o-2024-11-20"
-    api_key_env: str = "OPENAI_API_KEY"  # the NAME of the variable holding the key, never the key
-    require_api_key: bool = True
-    mode: JudgeMode = JudgeMode.pairwise
-    position_swap: bool = False
-    temperature: float = 0.0
-    max_tokens: int = 1024
-    json_mode: JsonMode = JsonMode.json_object
-    dialect: Dialect = Dialect.openai
-    logprob_top: int = 20  # logprob mode: alternatives asked for the one answer token
-    logprob_min_mass: float = 0.1  # logprob mode: less mass on the allowed answers -> unscorable
-    concurrency: int = 32
-    timeout: float = 60.0
-    max_retries: int = 4
-    backoff_base: float = 1.0
-    backoff_max: float = 30.0
-    retry_after_max: float = 60.0
-    cache: bool = True
-    cache_path: str | None = None  # None = in-memory (per process); the YAML sets ${cache_dir}/judge_cache.sqlite
-    extra_body: dict[str, Any] | None = None
-    http_backend: HttpBackend = HttpBackend.aiohttp

@@ -13,7 +13,6 @@ import json
 import os
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -176,6 +175,7 @@ def score_criterion(c: Criterion, response: str, prompt: str = "") -> Score:
     return int(round(10 * min(1.0, max(0.0, frac))))
 
 
+@component("judge", "rules")  # no parameters: the schema (from the signature) is its _target_ alone
 class RulesJudge(Judge):
     name = "rules"
     prompt_version = "rules-v1"
@@ -192,12 +192,6 @@ class RulesJudge(Judge):
             self.counters["requests"] += 1
             out.append(Judgment(scores=scores, rationale="", judge=self.name, prompt_version=self.prompt_version))
         return out
-
-
-@component("judge", "rules")
-@dataclass
-class RulesJudgeConf:
-    _target_: str = "evals.judges.rules.RulesJudge"
 
 
 # ----------------------------------------------------------------------------- appended check types (issue 5)

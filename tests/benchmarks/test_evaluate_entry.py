@@ -28,7 +28,7 @@ def test_a_sweep_cell_refuses_the_suite():
 
     cfg, _ = compose(["tracking=none"])
     with pytest.raises(ValueError, match="harness.evaluate"):
-        evaluate_policy(cfg, "unused", None, None, 0)
+        evaluate_policy(cfg.benchmark, cfg.eval, "unused", None, None, 0)
 
 
 @pytest.mark.slow
