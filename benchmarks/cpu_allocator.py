@@ -2,9 +2,8 @@
 settings the harness applies to training jobs (``harness.cpu.keep_freed_memory``), side by side.
 
 Why: on CPU, every step allocates and frees logits of (batch x length x vocab) floats, hundreds of
-MB for a 49k vocabulary. glibc serves such blocks with mmap and returns them with munmap, so every
-step page-faults and zero-fills them again: the kernel's share of CPU time ("sy" in top) reached
-two thirds in the SmolLM2 experiment. Keeping freed memory in the heap removes that work.
+MB for a 49k vocabulary; the kernel's share of CPU time ("sy" in top) reached two thirds with two
+SmolLM2 jobs side by side. This prints whether keeping freed memory in the heap changes that.
 
     python -m benchmarks.cpu_allocator --model packaged:smollm2_135m --threads 1 --repeats 3
 """

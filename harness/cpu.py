@@ -1,9 +1,10 @@
 """CPU training hygiene: keep freed memory in glibc's heap instead of returning it to the kernel.
 
 Each GRPO step on CPU allocates and frees logits of (batch x length x vocab) floats, hundreds of MB
-for a 49k vocabulary. glibc serves blocks that large with mmap and gives them back with munmap, so
-every step page-faults and zero-fills them again: in the SmolLM2 experiment the kernel's share of
-CPU time ("sy" in top) was two thirds. ``benchmarks/cpu_allocator.py`` measures the difference.
+for a 49k vocabulary; with two SmolLM2 jobs side by side the kernel took two thirds of the CPU time.
+Measured by ``benchmarks/cpu_allocator.py`` (one run, shared machine): 3x fewer page faults and
+1.24x per forward+backward step; a bare 64 MB alloc/free loop faulted just as often either way, so
+where the saving comes from is not established. A cheap setting, not a proven fix.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from harness.store import RunDir, append_jsonl, redact
+from harness.store import RunDir, append_jsonl, redact, repair_jsonl, rewrite_jsonl
 
 try:  # TrainerCallback is only needed when training; keep this module importable without it
     from transformers import TrainerCallback
@@ -143,8 +143,6 @@ def clear_outputs(run_dir: RunDir, everything: bool = False) -> None:
     the mirror (rewritten atomically, a line cut by a kill dropped too; ``everything``: the whole
     mirror goes) and samples.jsonl goes. A SIGKILL between the eval row and result.json would
     otherwise leave that row twice in the mirror after the re-run."""
-    from harness.store import repair_jsonl, rewrite_jsonl
-
     (run_dir.path / "samples.jsonl").unlink(missing_ok=True)
     if everything:
         run_dir.metrics.unlink(missing_ok=True)
