@@ -123,7 +123,8 @@ def main() -> None:
           "| agreement with rules | invalid / unscorable (c=8) |")
     print("|---|---|---|---|---|---|---|---|---|")
     for name, n, inv, uns, lat, js1, js8, agr, inv8, uns8 in rows:
-        print(f"| {name} | {n} | {inv:.1%} | {uns:.1%} | {lat:.2f} | {js1:.2f} | {js8:.2f} | {agr:.1%} | {inv8:.1%} / {uns8:.1%} |")
+        agree = "-" if agr != agr else f"{agr:.1%}"  # nan: no criterion was scorable
+        print(f"| {name} | {n} | {inv:.1%} | {uns:.1%} | {lat:.2f} | {js1:.2f} | {js8:.2f} | {agree} | {inv8:.1%} / {uns8:.1%} |")
     threads = [int(t) for t in args.threads.split(",") if t.strip()]
     if threads:
         print("\n| n_threads | logprob judgments/s (8 items, c=1) |\n|---|---|")

@@ -22,6 +22,7 @@ CASES = [  # (overrides, the typo, valid values the error must name)
     (["method=focal", "method.mode=referenc"], "referenc", ["group", "reference"]),
     (["method=pow3r", "method.contrast=sd"], "sd", ["std"]),
     (["method=pow3r", "method.category=kinds"], "kinds", ["kind"]),
+    (["benchmark=healthbench", "benchmark.protocol=per-item"], "per-item", ["per_item", "rubric", "judge"]),
 ]
 
 

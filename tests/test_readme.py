@@ -26,3 +26,18 @@ def test_readme_has_exactly_two_setup_commands():
 def test_ci_runs_the_readme_test_command_verbatim():
     ci = (REPO / ".ci" / "run").read_text()
     assert _commands()[1] + " || status=$?" in ci
+
+
+def test_readme_other_methods_command_sweeps_those_methods():
+    """The README's "other methods" override must reach the sweeper as one list (unquoted, Hydra refuses it)."""
+    import shlex
+    import subprocess
+    import sys
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    cmd = re.search(r"`(python -m harness\.sweep experiment=smol \"hydra\.sweeper\.params\.method=[^`]+)`", readme)
+    assert cmd, "README lost the other-methods command"
+    argv = shlex.split(cmd.group(1))[1:]
+    out = subprocess.run([sys.executable, *argv, "--cfg", "hydra", "--package", "hydra.sweeper"],
+                         capture_output=True, text=True, timeout=120, check=True).stdout
+    assert "method: pow3r,focal_prior,gdpo,maxmin,veto" in out, out

@@ -26,6 +26,7 @@ judge's own mode. The rules judge has no modes and ignores this.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import StrEnum
 from typing import Any
 
 from core.registry import component
@@ -74,6 +75,14 @@ def from_healthbench_row(row: dict[str, Any], source: str, n: int) -> Example:
                                      "meta": {"example_tags": list(etags)}})
 
 
+class Protocol(StrEnum):
+    """How HealthBench asks the judge (typed: a typo fails at compose time, listing these)."""
+
+    per_item = "per_item"  # HealthBench's grader: one call per rubric item
+    rubric = "rubric"  # one call per response, all items as JSON
+    judge = "judge"  # whatever mode the configured judge has
+
+
 @component("benchmark", "healthbench")  # the config schema is the constructor's signature
 class HealthBench(Benchmark):
     name = "healthbench"
@@ -82,11 +91,10 @@ class HealthBench(Benchmark):
 
     def __init__(self, path: str | None = None, hub_id: str | None = None, split: str = "test",
                  data_files: str | None = None, limit: int | None = None,
-                 protocol: str = "per_item",  # per_item (HealthBench's grader) | rubric | judge (the judge's mode)
+                 protocol: Protocol = Protocol.per_item,
                  severe_points: float = 5.0, n_bootstrap: int = 1000, judge_chunk: int = 0) -> None:
         super().__init__(limit)
-        if protocol not in ("per_item", "rubric", "judge"):
-            raise ValueError(f"healthbench: protocol {protocol!r} unknown; use per_item, rubric or judge")
+        protocol = Protocol(protocol)  # a plain string from Python callers; the config is already typed
         self.path, self.hub_id, self.split, self.data_files = path, hub_id, split, data_files
         self.protocol, self.severe_points, self.n_bootstrap = protocol, severe_points, n_bootstrap
         self.judge_chunk = judge_chunk
@@ -99,7 +107,7 @@ class HealthBench(Benchmark):
     def score(self, items: Sequence[Example], responses: Sequence[str], judge: Judge) -> BenchResult:
         if not items:
             raise ValueError("healthbench: no items to score")
-        j = with_mode(judge, None if self.protocol == "judge" else self.protocol)
+        j = with_mode(judge, None if self.protocol is Protocol.judge else self.protocol.value)
         js = run_judge(j, [JudgeRequest(e.question, e.rubric, r) for e, r in zip(items, responses, strict=True)],
                        desc="judging healthbench", chunk=self.judge_chunk)
         points = [[float(c.points or 0.0) for c in e.rubric.criteria] for e in items]
