@@ -103,6 +103,10 @@ class SweepSummary(Callback):
         label = f"[sweep {sweep_dir}]"
         print(f"{label} {jobs if jobs is not None else '?'} job(s) x {members} benchmark(s); "
               f"progress every {self.progress_every_s:.0f} s", flush=True)
+        pre_p, pre_c = _count_done(sweep_dir / "policies", 0), _count_done(sweep_dir / "cells", 0)
+        if pre_p or pre_c:  # a re-run sweep: say why the counts below start at 0
+            print(f"{label} {pre_p} policies and {pre_c} cells already done in this folder: those this sweep "
+                  "asks for are reused and not counted below", flush=True)
 
         stop = _STOP.setdefault(id(self), threading.Event())
         stop.clear()
