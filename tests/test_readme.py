@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -30,11 +33,7 @@ def test_ci_runs_the_readme_test_command_verbatim():
 
 def test_readme_other_methods_command_sweeps_those_methods():
     """The README's "other methods" override must reach the sweeper as one list (unquoted, Hydra refuses it)."""
-    import shlex
-    import subprocess
-    import sys
-
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    readme = (REPO / "README.md").read_text()
     cmd = re.search(r"`(python -m harness\.sweep experiment=smol \"hydra\.sweeper\.params\.method=[^`]+)`", readme)
     assert cmd, "README lost the other-methods command"
     argv = shlex.split(cmd.group(1))[1:]
