@@ -129,6 +129,26 @@ class TrainConf:
 
 
 @dataclass
+class LoraConf:
+    """LoRA adapters (``peft=lora``): PEFT's ``LoraConfig``, given to TRL's GRPOTrainer as ``peft_config``.
+
+    The saved policy is the base model with the trained adapter merged in (the adapter itself is
+    kept beside it in ``model/adapter``), so evaluation and ``harness.evaluate`` load it like any
+    model. The default target modules are the attention and MLP projections that the Llama and
+    Qwen3 scales name alike.
+    """
+
+    _target_: str = "peft.LoraConfig"
+    task_type: str = "CAUSAL_LM"
+    r: int = 16
+    lora_alpha: int = 32
+    lora_dropout: float = 0.0
+    bias: str = "none"
+    target_modules: list[str] = field(default_factory=lambda: [
+        "q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"])
+
+
+@dataclass
 class EvalConf:
     backend: EvalBackend = EvalBackend.hf  # lm-eval model backend: hf (CPU/GPU) or vllm
     max_new_tokens: int = 48
@@ -187,6 +207,7 @@ class Config:
     benchmark: Any = MISSING
     tracking: TrackingConf = MISSING
     train: TrainConf = field(default_factory=TrainConf)
+    peft: Any = None  # None: full fine-tuning; peft=lora: LoraConf (the ``peft`` group)
     eval: EvalConf = field(default_factory=EvalConf)
     run: RunConf = field(default_factory=RunConf)
     report: ReportConf = field(default_factory=ReportConf)

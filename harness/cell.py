@@ -49,7 +49,8 @@ def train_job(cfg: DictConfig) -> TrainJob:
     """The part of the root config that training reads (``harness.train.TrainJob``)."""
     from harness.train import TrainJob
 
-    return TrainJob(train=cfg.train, scale=cfg.scale, data=cfg.data, seed=int(cfg.seed), cache_dir=str(cfg.cache_dir))
+    return TrainJob(train=cfg.train, scale=cfg.scale, data=cfg.data, seed=int(cfg.seed), cache_dir=str(cfg.cache_dir),
+                    peft=cfg.get("peft"))
 
 
 def ensure_policy(

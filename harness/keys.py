@@ -62,6 +62,9 @@ FIELDS: dict[str, Use] = {
     # resume is equivalent (harness.resume), so where checkpoints fall does not change results
     "train.save_steps": N, "train.save_total_limit": N, "train.logging_steps": N, "train.log_completions": N,
     "train.use_cpu": N,
+    # adapters change the optimization; no adapter (``peft: null``, full fine-tuning) is left out of
+    # the key, so policies trained before the option existed keep theirs
+    "peft.*": R, "peft": N,
     "benchmark.*": R, "benchmark.judge_chunk": N,  # how many items go to the judge per call
     "eval.backend": R, "eval.max_new_tokens": R, "eval.temperature": R, "eval.batch_size": N,
     "tracking.*": N, "run.*": N, "cache_dir": N,

@@ -19,6 +19,7 @@ from core.config import (  # noqa: F401 (the schemas, re-exported for entry poin
     Config,
     DataConf,
     EvalConf,
+    LoraConf,
     LossType,
     RunConf,
     ScaleConf,
@@ -44,6 +45,7 @@ def register() -> None:
     import_components()
     cs = ConfigStore.instance()
     cs.store(name="base_config", node=Config)
+    cs.store(group="schema/peft", name="lora", node=LoraConf)
     for (group, name), cls in components().items():
         cs.store(group=f"schema/{group}", name=name, node=cls)
 

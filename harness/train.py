@@ -89,6 +89,7 @@ class TrainJob:
     data: Mapping[str, Any]
     seed: int
     cache_dir: str
+    peft: Mapping[str, Any] | None = None  # the ``peft`` node (LoRA); None: full fine-tuning
 
 
 def gpu_plan(scale: Mapping[str, Any]) -> dict[str, Any]:
@@ -138,6 +139,25 @@ def grpo_args(train_cfg: Mapping[str, Any], seed: int, output_dir: Path, gpu: di
     )
 
 
+def peft_config(node: Mapping[str, Any] | None):
+    """PEFT's config object (``peft.LoraConfig``) from the ``peft`` node, or None for full fine-tuning."""
+    if node is None:
+        return None
+    from hydra.utils import instantiate
+
+    return instantiate(node, _convert_="all")  # plain lists: PEFT's LoraConfig makes sets of them
+
+
+def merge_adapter(base_model: str, adapter: Path, out: Path, dtype: Any) -> None:
+    """Save the base model with the trained adapter merged in as a plain model folder, so that
+    evaluation (lm-eval ``hf``, vLLM) and ``harness.evaluate model=...`` load it without PEFT."""
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    base = AutoModelForCausalLM.from_pretrained(base_model, dtype=dtype)
+    PeftModel.from_pretrained(base, str(adapter)).merge_and_unload().save_pretrained(str(out))
+
+
 def _plain(node: Mapping[str, Any]) -> dict[str, Any]:
     """A config node as a plain dict (enums as strings, interpolations resolved)."""
     if OmegaConf.is_config(node):
@@ -181,18 +201,24 @@ def train_policy(
         train_dataset=training_dataset(train_examples),
         processing_class=tok,
         callbacks=[JsonlMirror(policy)],
+        peft_config=peft_config(job.peft),
     )
     timer.attach(trainer)
     out = trainer.train(resume_from_checkpoint=resume)
     final = policy.path / "model"
-    trainer.save_model(str(final))  # every rank: ZeRO-3 gathers the shards
+    adapter = final / "adapter" if job.peft is not None else None
+    trainer.save_model(str(adapter or final))  # every rank: ZeRO-3 gathers the shards
     if not trainer.is_world_process_zero():
         return {"model_path": str(final)}
+    if adapter is not None:
+        merge_adapter(model_path, adapter, final, gpu["dtype"])
     tok.save_pretrained(str(final))
     summary = summarize_training(policy, out.metrics, resume)
     summary["model_path"] = str(final)
     summary["base_model"] = model_path
     summary["processes"] = int(args.world_size)
+    summary["parameters"] = {"total": sum(p.numel() for p in trainer.model.parameters()),
+                             "trained": sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)}
     summary["timing"] = summarize_timing(read_jsonl(policy.metrics))  # seconds per step by part, shares
     atomic_write_json(policy.path / "train_result.json", summary)
     return summary

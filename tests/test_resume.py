@@ -29,6 +29,8 @@ CASES = [
     ("focal-reference", ["method=focal", "method.mode=reference"], 4),
     # one generation feeds two optimizer steps; checkpoint-3 falls inside a generation block
     ("static-mid-generation", ["method=static", "train.num_iterations=2", "train.save_steps=3"], 3),
+    # LoRA: the checkpoint holds the adapter and its optimizer; the final weights compared are merged
+    ("lora-mid-epoch", ["method=static", "peft=lora", "train.learning_rate=1e-2"], 4),
 ]
 
 
