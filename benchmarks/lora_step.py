@@ -31,7 +31,9 @@ def run_variant(root: Path, name: str, extra: list[str], steps: int, overrides: 
     cmd = [sys.executable, "-m", "harness.sweep", *overrides, "hydra.mode=RUN", "method=static", "seed=0",
            f"train.max_steps={steps}", f"train.save_steps={steps}", "benchmark=toy_heldout", "benchmark.limit=1",
            "tracking=none", f"run.root={root}", f"run.sweep={sweep}", *extra]
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if proc.returncode:
+        raise SystemExit(f"{name}: {' '.join(cmd[1:])} failed (rc {proc.returncode}):\n{proc.stderr[-3000:]}")
     ((_, timing),) = policy_timings(root / sweep)
     (result,) = (root / sweep / "cells").glob("*/result.json")
     return {**timing, **json.loads(result.read_text())["train"]["parameters"]}

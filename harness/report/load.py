@@ -177,7 +177,9 @@ def expected_missing(seen: Iterable[dict[str, Any]], cells: pd.DataFrame) -> lis
 
 
 def load_curves(root: Path, cells: pd.DataFrame) -> pd.DataFrame:
-    """Training curves (phase == train) of every policy folder, long format."""
+    """Training curves (phase == train) of every policy folder, long format; ``finished`` says
+    whether the policy's training ended (its ``DONE`` marker), so a policy still training (or
+    killed) can show its curve but never counts as an end of training."""
     owner: dict[str, tuple[str, str, int]] = {}
     for r in cells.itertuples(index=False):
         owner.setdefault(r.policy, (r.method, r.scale, int(r.seed)))
@@ -201,9 +203,10 @@ def load_curves(root: Path, cells: pd.DataFrame) -> pd.DataFrame:
         if recs:
             f = pd.DataFrame(recs, columns=["step", "key", "value"])
             f.insert(0, "policy", d.name)
+            f["finished"] = (d / "DONE").exists()
             f.insert(0, "seed", who[2])
             f.insert(0, "scale", who[1])
             f.insert(0, "method", who[0])
             frames.append(f)
-    cols = ["method", "scale", "seed", "policy", "step", "key", "value"]
+    cols = ["method", "scale", "seed", "policy", "step", "key", "value", "finished"]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)

@@ -23,9 +23,12 @@ def train_end_columns(curves: pd.DataFrame, settings: ReportConf) -> dict[str, s
 def training_end(curves: pd.DataFrame, settings: ReportConf | None = None, last: int | None = None) -> pd.DataFrame:
     """Per policy (method, scale, seed): each configured key averaged over its last ``last`` logged steps,
     plus each ``settings.worst`` column = the lowest of the per-value averages of its tag prefix.
-    Empty when the curves carry none of these keys; a key no policy logged stays NaN."""
+    Empty when the curves carry none of these keys; a key no policy logged stays NaN. Policies whose
+    training has not finished (``finished`` False: still running, or killed) are left out."""
     settings = settings or ReportConf()
     last = settings.last_steps if last is None else last
+    if "finished" in curves:
+        curves = curves[curves["finished"].astype(bool)]
     if curves.empty:
         return pd.DataFrame()
     cols = train_end_columns(curves, settings)

@@ -324,3 +324,24 @@ def test_training_end_averages_the_last_steps_and_drops_absent_columns():
     # the defaults' hard rules / principles columns and the absent level columns are dropped
     assert "| scale | method | cut at length cap | mean satisfaction | worst criterion |" in text
     assert "0.500 ± 6.353 (n=2)" in text  # clipped ratio: mean 0.5, t(0.975, 1) * sem(1, 0) = 12.706 * 0.5
+
+
+def test_training_end_leaves_out_a_policy_still_training(tmp_path):
+    """A sweep read while a policy trains (or after it was killed): its curve loads, marked
+    unfinished, and the end-of-training table counts only the finished seed."""
+    sweep, names = build_sweep(tmp_path / "sw"), []
+    for seed, done in ((0, True), (1, False)):
+        names.append(f"static-small-s{seed}-{seed}{'a' * 9}")
+        d = sweep / "policies" / names[-1]
+        d.mkdir(parents=True)
+        (d / "metrics.jsonl").write_text("".join(
+            json.dumps({"phase": "train", "step": s, "satisfaction/tag/all": 0.5 + seed * 0.4}) + "\n"
+            for s in range(1, 4)))
+        if done:
+            (d / "DONE").write_text(f"{seed}{'a' * 9}\n")
+    curves = R.load_sweep(sweep).curves
+    mine = curves[curves["policy"].isin(names)]
+    assert set(mine.groupby("seed")["finished"].first().items()) == {(0, True), (1, False)}
+    toy = R.report_settings({"train_end": {"mean satisfaction": "satisfaction/tag/all"}})
+    end = R.training_end(mine, toy)
+    assert list(end["seed"]) == [0] and end["mean satisfaction"].iloc[0] == pytest.approx(0.5)
