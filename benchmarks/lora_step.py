@@ -2,13 +2,13 @@
 real training path (``python -m harness.sweep``: TRL's GRPOTrainer, the rules judge, the timers of
 harness.timing).
 
-Why: LoRA trains about 3 % of SmolLM2's weights, which shrinks the optimizer step and the weight
+Why: LoRA (r 16) trains 3.6 % of SmolLM2's weights, which shrinks the optimizer step and the weight
 gradients, but generation and the forward/backward pass through the frozen base stay; whether that
 makes a step faster on CPU is measured here, not assumed. Each variant is one fresh run of the same
 cell (same seed, data and settings; ``peft`` is the only difference), in sequence, alone.
 
     python -m benchmarks.lora_step --steps 4                       # experiment=smol (SmolLM2, 2 cores)
-    python -m benchmarks.lora_step --steps 2 -- experiment=smoke   # the tiny model, seconds
+    python -m benchmarks.lora_step --steps 2 -- experiment=smoke   # the tiny model, about a minute
 """
 
 from __future__ import annotations
