@@ -150,7 +150,9 @@ def peft_config(node: Mapping[str, Any] | None):
 
 def merge_adapter(base_model: str, adapter: Path, out: Path, dtype: Any) -> None:
     """Save the base model with the trained adapter merged in as a plain model folder, so that
-    evaluation (lm-eval ``hf``, vLLM) and ``harness.evaluate model=...`` load it without PEFT."""
+    evaluation (lm-eval ``hf``, vLLM) and ``harness.evaluate model=...`` load it without PEFT.
+    Merged from the saved adapter, not the trainer's model: under ZeRO-3 that model is sharded, and
+    merging in place would drop the adapter the summary counts."""
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 
