@@ -64,10 +64,10 @@ def ensure_policy(
     policy.path.mkdir(parents=True, exist_ok=True)
     with FileLock(str(policy.path / ".train.lock")):
         if policy.done() and not cfg.run.force:
-            import json
-
-            decision.send("skip")
-            return json.loads((policy.path / "train_result.json").read_text())
+            done = _finished_policy(policy)
+            if done is not None:
+                decision.send("skip")
+                return done
         from harness.train import train_policy
 
         policy.clear_marker()
@@ -88,6 +88,20 @@ def ensure_policy(
             distributed.teardown(wait=sys.exc_info()[0] is None)  # evaluation runs in this process alone
         policy.mark_done()
         return summary
+
+
+def _finished_policy(policy: RunDir) -> dict[str, Any] | None:
+    """The finished policy's ``train_result.json``, or None when its weights are gone (a sweep
+    resumed from exported records, a disk clean-up): a new cell then retrains it instead of
+    failing to load a model that is not there."""
+    import json
+
+    result = json.loads((policy.path / "train_result.json").read_text())
+    if Path(str(result.get("model_path", ""))).exists():
+        return result
+    print(f"[cell] {policy.path.name}: finished, but its weights ({result.get('model_path')}) are gone: "
+          "training it again", file=sys.stderr)
+    return None
 
 
 def train_worker(cfg: DictConfig, choices: Mapping[str, str]) -> None:

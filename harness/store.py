@@ -21,17 +21,28 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 log = logging.getLogger(__name__)
-SECRET_HINTS = ("api_key", "apikey", "secret", "token", "password")
+SECRET_HINTS = ("api_key", "apikey", "access_key", "private_key", "secret", "password", "passwd")  # anywhere in a name
+SECRET_WORDS = frozenset({"token", "auth", "bearer", "credentials"})  # whole ``_``-separated words only
 DONE = "DONE"
 
 
+def is_secret_key(name: str) -> bool:
+    """``hf_token``, ``api_key``, ``client_secret`` hide their value; ``max_new_tokens``, ``max_tokens``,
+    ``tokenizer`` and env-var NAMES (``api_key_env``) do not: a W&B config that hides the generation
+    length is as wrong as one that shows a key."""
+    lk = str(name).lower()
+    if lk.endswith("_env"):
+        return False
+    words = set(lk.replace("-", "_").split("_"))
+    return any(h in lk for h in SECRET_HINTS) or bool(words & SECRET_WORDS)
+
+
 def redact(obj: Any) -> Any:
-    """Drop secret-looking values (keys holding env-var NAMES such as ``api_key_env`` stay)."""
+    """Drop secret-looking values (:func:`is_secret_key`)."""
     if isinstance(obj, Mapping):
         out = {}
         for k, v in obj.items():
-            lk = str(k).lower()
-            secret = any(h in lk for h in SECRET_HINTS) and not lk.endswith("_env")
+            secret = is_secret_key(k)
             out[k] = "<redacted>" if secret and v not in (None, "") else redact(v)
         return out
     if isinstance(obj, list | tuple):

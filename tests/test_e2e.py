@@ -100,6 +100,18 @@ def test_default_cell_end_to_end(tmp_path, tiny_cache, tiny_model):
     assert len(list((tmp_path / "runs" / "default" / "wandb").glob("offline-run-*"))) == n_wandb
     assert json.loads((cell / "result.json").read_text()) == result
 
+    # its records (no weights) restored into a fresh run folder: the sweep resumes from them, training nothing
+    rec = tmp_path / "records"
+    rep = subprocess.run([sys.executable, "-m", "harness.report", "runs/default", "--no-plots", "--records", str(rec)],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert rep.returncode == 0, rep.stderr[-2000:]
+    assert not list(rec.rglob("*.safetensors"))
+    shutil.copytree(rec, tmp_path / "elsewhere" / "runs" / "default")
+    resumed = _sweep(tmp_path / "elsewhere", tiny_cache, *CELL)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert "already complete" in resumed.stdout
+    assert not list((tmp_path / "elsewhere" / "runs" / "default").glob("wandb/offline-run-*"))
+
 
 def test_main_job_is_the_toy_sweep_with_its_report(tmp_path, tiny_cache):
     """``python -m harness.sweep`` with no arguments is the toy sweep; here at small sizes (two jobs,

@@ -43,6 +43,15 @@ def test_redact_hides_secret_values_but_keeps_env_names():
     assert "sk-123" not in json.dumps(red)
 
 
+def test_redact_keeps_token_counts_and_tokenizers():
+    """``max_new_tokens`` once read ``<redacted>`` in every config.yaml and W&B config."""
+    cfg = {"eval": {"max_new_tokens": 64}, "judge": {"max_tokens": 512, "tokenizer": "t/x"},
+           "hub": {"hf_token": "hf_abc", "auth_token": "a", "client_secret": "c", "aws_access_key_id": "k"}}
+    red = redact(cfg)
+    assert red["eval"] == {"max_new_tokens": 64} and red["judge"] == {"max_tokens": 512, "tokenizer": "t/x"}
+    assert set(red["hub"].values()) == {"<redacted>"}
+
+
 def test_layout_shares_policy_across_benchmarks_and_separates_methods(tmp_path):
     root = f"run.root={tmp_path}"
     one = "experiment=smoke"  # a single-benchmark cell (the default is the toy sweep over a suite)
@@ -224,3 +233,17 @@ def test_a_cell_killed_during_evaluation_reruns_into_one_eval_row(tmp_path, forc
     rows = read_jsonl(cell.metrics)
     assert [r["phase"] for r in rows] == ["eval"] and rows[0]["step"] == 6
     assert [s["id"] for s in read_jsonl(cell.path / "samples.jsonl")] == ["q0", "q1", "q2"]
+
+
+def test_a_finished_policy_without_weights_is_trained_again(tmp_path, monkeypatch, capsys):
+    """Records restored without weights: reuse needs the model folder, else the cell retrains."""
+    from harness.cell import _finished_policy
+
+    monkeypatch.chdir(tmp_path)  # model_path is relative to the run's working folder
+    pol = RunDir(tmp_path / "runs" / "s" / "policies" / "p", "k")
+    pol.path.mkdir(parents=True)
+    atomic_write_json(pol.result.with_name("train_result.json"), {"model_path": "runs/s/policies/p/model", "steps": 3})
+    assert _finished_policy(pol) is None
+    assert "weights (runs/s/policies/p/model) are gone" in capsys.readouterr().err
+    (pol.path / "model").mkdir()
+    assert _finished_policy(pol) == {"model_path": "runs/s/policies/p/model", "steps": 3}

@@ -1,4 +1,5 @@
-"""Files and the thin CLI: ``python -m harness.report runs/<sweep> [--out DIR] [--target T] [--baselines a,b]``.
+"""Files and the thin CLI: ``python -m harness.report runs/<sweep> [--out DIR] [--target T] [--baselines a,b]
+[--records DIR]``.
 
 Writes ``report.md``, CSV tables, ``statistics.json`` and PNG plots to ``<sweep>/report/`` (or
 ``--out``) and prints the tables. Target, baselines and pairs default to the sweep's own ``report``
@@ -20,6 +21,7 @@ import numpy as np
 from harness.report.build import Report, build_report
 from harness.report.load import ReportError, load_sweep
 from harness.report.plots import plot_curves, plot_dimensions
+from harness.report.records import check_destination, export_records
 from harness.report.render import (
     render_comparisons,
     render_main_table,
@@ -113,6 +115,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--n-resamples", type=int, default=10_000, help="bootstrap resamples")
     ap.add_argument("--seed", type=int, default=0, help="bootstrap RNG seed")
     ap.add_argument("--no-plots", action="store_true")
+    ap.add_argument("--records", type=Path, default=None, metavar="DIR",
+                    help="also copy the files the report reads (no weights) to DIR, replacing it: a few hundred KB "
+                         "to commit beside the report; DIR can be reported on, or copied to runs/<sweep> to resume")
     ap.add_argument("--wandb", action="store_true",
                     help="also publish a W&B report with the same panels (needs WANDB_API_KEY and network)")
     ap.add_argument("--entity", default=None, help="W&B entity (default: the runs' tracking.entity)")
@@ -125,6 +130,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     pairs = None if args.pair is None else [_csv(p) for p in args.pair]
     if pairs is not None and any(len(p) != 2 for p in pairs):
         print(f"harness.report: --pair takes two comma-separated methods, got {args.pair}", file=sys.stderr)
+        return 2
+    why = args.records and check_destination(args.sweep, args.records)
+    if why:
+        print(f"harness.report: {why}", file=sys.stderr)
         return 2
     try:
         sweep = load_sweep(args.sweep)
@@ -139,6 +148,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(miss + "\n")
     print(render_text(rep) + "\n")
     print(f"wrote {len(files)} files to {out}/ (report.md, *.csv, statistics.json, {sum(f.suffix == '.png' for f in files)} PNG)")
+    if args.records is not None:
+        print(f"copied {export_records(sweep.root, args.records)} record files to {args.records}/")
     if args.wandb:
         from harness.wandb_report import publish
 

@@ -345,3 +345,31 @@ def test_training_end_leaves_out_a_policy_still_training(tmp_path):
     toy = R.report_settings({"train_end": {"mean satisfaction": "satisfaction/tag/all"}})
     end = R.training_end(mine, toy)
     assert list(end["seed"]) == [0] and end["mean satisfaction"].iloc[0] == pytest.approx(0.5)
+
+
+def test_records_hold_what_the_report_reads_and_nothing_else(sweep_dir, tmp_path, capsys):
+    pol = next((sweep_dir / "policies").iterdir())
+    (pol / "model").mkdir()
+    (pol / "model" / "model.safetensors").write_bytes(b"w" * 100)
+    (pol / "checkpoints" / "checkpoint-3").mkdir(parents=True)
+    (sweep_dir / "wandb").mkdir()
+    rec = tmp_path / "records"
+    (rec / "stale").mkdir(parents=True)  # an older export is replaced, not merged into
+    assert R.main([str(sweep_dir), "--no-plots", "--out", str(tmp_path / "a"), "--records", str(rec)]) == 0
+    assert f"record files to {rec}/" in capsys.readouterr().out
+    names = {p.relative_to(rec).parts[0] for p in rec.iterdir()}
+    assert names == {"cells", "policies"}
+    files = {p.name for p in rec.rglob("*") if p.is_file()}
+    assert files == {"DONE", "config.yaml", "result.json", "metrics.jsonl", "train_result.json"}
+    assert R.main([str(rec), "--no-plots", "--out", str(tmp_path / "b")]) == 0  # the report, rebuilt from records
+    for name in ("cells.csv", "main_table.csv", "comparisons.csv", "polarization.csv"):
+        assert (tmp_path / "a" / name).read_text() == (tmp_path / "b" / name).read_text(), name
+
+
+@pytest.mark.parametrize("where", [".", "..", "cells/x"])
+def test_records_never_replace_the_sweep(sweep_dir, capsys, where):
+    before = sorted(p.name for p in (sweep_dir / "cells").iterdir())
+    assert R.main([str(sweep_dir), "--no-plots", "--records", str(sweep_dir / where)]) == 2
+    assert "--records" in capsys.readouterr().err
+    assert sorted(p.name for p in (sweep_dir / "cells").iterdir()) == before
+    assert not (sweep_dir / "report").exists()  # refused before any work
