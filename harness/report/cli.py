@@ -116,8 +116,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--seed", type=int, default=0, help="bootstrap RNG seed")
     ap.add_argument("--no-plots", action="store_true")
     ap.add_argument("--records", type=Path, default=None, metavar="DIR",
-                    help="also copy the files the report reads (no weights) to DIR, replacing it: a few hundred KB "
-                         "to commit beside the report; DIR can be reported on, or copied to runs/<sweep> to resume")
+                    help="also copy the files the report reads (finished cells and policies, no weights) to DIR, "
+                         "replacing it: KB per cell, to commit beside the report; DIR can be reported on, or copied to runs/<sweep> to resume")
     ap.add_argument("--wandb", action="store_true",
                     help="also publish a W&B report with the same panels (needs WANDB_API_KEY and network)")
     ap.add_argument("--entity", default=None, help="W&B entity (default: the runs' tracking.entity)")

@@ -1,6 +1,6 @@
 """A sweep's records: every file the report reads, and nothing else (no weights, checkpoints, W&B).
 
-A sweep's ``runs/<sweep>/`` holds gigabytes of policies; its records are a few hundred KB that
+A sweep's ``runs/<sweep>/`` holds gigabytes of policies; its records are kilobytes per cell that
 can be committed next to the published report, so the report can be rebuilt from them
 (``python -m harness.report <records>``) and a sweep can be resumed from them on another
 machine (copy them to ``runs/<sweep>/``: every finished cell is skipped; a new cell of a policy
@@ -15,6 +15,8 @@ from pathlib import Path
 
 CELL_FILES = ("DONE", "config.yaml", "result.json", "metrics.jsonl", "samples.jsonl")
 POLICY_FILES = ("DONE", "config.yaml", "metrics.jsonl", "train_result.json")
+REQUIRED = {"cells": ("DONE", "result.json"), "policies": ("DONE",)}  # finished ones only: a half-trained
+# policy's mirror without its checkpoint would resume as a fresh run on top of stale rows
 
 
 def check_destination(sweep: Path, dest: Path) -> str | None:
@@ -28,7 +30,7 @@ def check_destination(sweep: Path, dest: Path) -> str | None:
 
 
 def export_records(sweep: Path, dest: Path) -> int:
-    """Copy the records of ``sweep`` to ``dest`` (replaced whole, via a temp folder beside it, so a
+    """Copy the records of the finished cells and policies of ``sweep`` to ``dest`` (replaced whole, via a temp folder beside it, so a
     failed export leaves the old records); returns the number of files. Modification times are
     kept: the report picks the newest of two cells with the same keys by them."""
     sweep, dest = Path(sweep), Path(dest)
@@ -40,7 +42,7 @@ def export_records(sweep: Path, dest: Path) -> int:
     n = 0
     try:
         for sub, names in (("cells", CELL_FILES), ("policies", POLICY_FILES)):
-            for d in sorted(p for p in (sweep / sub).glob("*") if p.is_dir()):
+            for d in sorted(p for p in (sweep / sub).glob("*") if all((p / f).is_file() for f in REQUIRED[sub])):
                 for name in names:
                     if (d / name).is_file():
                         (tmp / sub / d.name).mkdir(parents=True, exist_ok=True)

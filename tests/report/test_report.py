@@ -353,6 +353,8 @@ def test_records_hold_what_the_report_reads_and_nothing_else(sweep_dir, tmp_path
     (pol / "model" / "model.safetensors").write_bytes(b"w" * 100)
     (pol / "checkpoints" / "checkpoint-3").mkdir(parents=True)
     (sweep_dir / "wandb").mkdir()
+    (sweep_dir / "policies" / "focal-small-s9-0123456789").mkdir()  # still training: no DONE, not a record
+    (sweep_dir / "policies" / "focal-small-s9-0123456789" / "metrics.jsonl").write_text("{}\n")
     rec = tmp_path / "records"
     (rec / "stale").mkdir(parents=True)  # an older export is replaced, not merged into
     assert R.main([str(sweep_dir), "--no-plots", "--out", str(tmp_path / "a"), "--records", str(rec)]) == 0
@@ -361,6 +363,7 @@ def test_records_hold_what_the_report_reads_and_nothing_else(sweep_dir, tmp_path
     assert names == {"cells", "policies"}
     files = {p.name for p in rec.rglob("*") if p.is_file()}
     assert files == {"DONE", "config.yaml", "result.json", "metrics.jsonl", "train_result.json"}
+    assert not (rec / "policies" / "focal-small-s9-0123456789").exists()
     assert R.main([str(rec), "--no-plots", "--out", str(tmp_path / "b")]) == 0  # the report, rebuilt from records
     for name in ("cells.csv", "main_table.csv", "comparisons.csv", "polarization.csv"):
         assert (tmp_path / "a" / name).read_text() == (tmp_path / "b" / name).read_text(), name
