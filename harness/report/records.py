@@ -15,8 +15,8 @@ from pathlib import Path
 
 CELL_FILES = ("DONE", "config.yaml", "result.json", "metrics.jsonl", "samples.jsonl")
 POLICY_FILES = ("DONE", "config.yaml", "metrics.jsonl", "train_result.json")
-REQUIRED = {"cells": ("DONE", "result.json"), "policies": ("DONE",)}  # finished ones only: a half-trained
-# policy's mirror without its checkpoint would resume as a fresh run on top of stale rows
+# finished ones only: an unfinished policy has no result yet, and without its checkpoint it trains from step 1
+REQUIRED = {"cells": ("DONE", "result.json"), "policies": ("DONE",)}
 
 
 def check_destination(sweep: Path, dest: Path) -> str | None:
@@ -30,9 +30,9 @@ def check_destination(sweep: Path, dest: Path) -> str | None:
 
 
 def export_records(sweep: Path, dest: Path) -> int:
-    """Copy the records of the finished cells and policies of ``sweep`` to ``dest`` (replaced whole, via a temp folder beside it, so a
-    failed export leaves the old records); returns the number of files. Modification times are
-    kept: the report picks the newest of two cells with the same keys by them."""
+    """Copy the records of the finished cells and policies of ``sweep`` to ``dest``, replaced whole via
+    a temp folder beside it (a failed export leaves the old records); returns the number of files.
+    Modification times are kept: the report picks the newest of two cells with the same keys by them."""
     sweep, dest = Path(sweep), Path(dest)
     why = check_destination(sweep, dest)
     if why:

@@ -14,13 +14,13 @@ shown here.
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 from pathlib import Path
 
 import pandas as pd
 
+from harness.report.load import load_sweep
 from harness.report.stats import compare, pool, summarize
 
 HERE = Path(__file__).parent
@@ -38,17 +38,9 @@ def recovered(table: Path) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def records(folder: Path) -> pd.DataFrame:
-    rows = []
-    for res in sorted(folder.glob("cells/*/result.json")):
-        r = json.loads(res.read_text())
-        rows.append({"scale": r["choices"]["scale"], "benchmark": r["benchmark"], "method": r["choices"]["method"],
-                     "seed": int(r["seed"]), "score": float(r["score"])})
-    return pd.DataFrame(rows)
-
-
 def main() -> int:
-    old, new = recovered(HERE / "main_table.csv"), records(HERE / "records")
+    old = recovered(HERE / "main_table.csv")
+    new = load_sweep(HERE / "records").cells[["scale", "benchmark", "method", "seed", "score"]]
     checked = 0
     for r in new[new["seed"] == 0].itertuples(index=False):
         pair = old[(old.method == r.method) & (old.benchmark == r.benchmark)]["score"].round(DIGITS).tolist()
