@@ -11,9 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from omegaconf import MISSING
+
+# Where the Hydra config tree lives: the one place that says so. Composition is
+# harness.compose's; evals reads member configs (conf/benchmark/) from here too.
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CONF_DIR = REPO_ROOT / "conf"
 
 
 @dataclass
@@ -21,7 +27,7 @@ class ScaleConf:
     """A model scale: what to load and what it needs from the cluster."""
 
     name: str = MISSING
-    model: str = MISSING  # hub id, local path, or "tiny" (built locally by harness.tiny)
+    model: str = MISSING  # hub id, local path, or "tiny" (built locally by harness.models.tiny)
     dtype: str = "float32"
     gpus_per_node: int = 0
     processes_per_node: int = 1  # training processes (tasks) per node: one per GPU on multi-GPU scales
@@ -211,5 +217,20 @@ class Config:
     eval: EvalConf = field(default_factory=EvalConf)
     run: RunConf = field(default_factory=RunConf)
     report: ReportConf = field(default_factory=ReportConf)
+    seed: int = 0
+    cache_dir: str = "${oc.env:FOCAL_HARNESS_CACHE,${oc.env:HOME}/.cache/focal-harness}"
+
+
+@dataclass
+class EvaluateConfig:
+    """The root of ``conf/evaluate.yaml``: any checkpoint on any benchmark, no training."""
+
+    model: str = "tiny"  # a local checkpoint folder, a hub id, or "tiny" (built locally)
+    judge: Any = MISSING
+    benchmark: Any = MISSING
+    tracking: TrackingConf = MISSING
+    data: Any = None  # training data whose held-out split benchmark=toy_heldout scores (+data=instruct)
+    eval: EvalConf = field(default_factory=EvalConf)
+    run: RunConf = field(default_factory=RunConf)
     seed: int = 0
     cache_dir: str = "${oc.env:FOCAL_HARNESS_CACHE,${oc.env:HOME}/.cache/focal-harness}"

@@ -3,7 +3,7 @@
 ``@component(group, name)`` on a component's class derives the schema from the constructor's
 signature (:func:`schema_from_signature`), so a default is written once, in the signature; on a
 dataclass it records that dataclass as the schema (the older style, still accepted). Orchestration
-(``harness.schema.register``) imports the component packages and stores every schema in Hydra's
+(``harness.compose.register``) imports the component packages and stores every schema in Hydra's
 ConfigStore as ``schema/<group>/<name>``; a YAML pulls it in with ``- /schema/<group>/<name>@_here_``
 so a typo or a wrong type fails at compose time. The registry imports nothing of the project.
 """

@@ -320,7 +320,7 @@ def length_controlled_win_rate(
     by 1 - preference) with the package's estimator: ``LogisticRegressionCV`` (L1, liblinear, no
     intercept, ``random_state=123``), 5-fold ``GroupKFold`` over instructions scored by the
     continuous log loss; then the mean prediction with ``std_delta_len = 0``. Checked against the
-    package itself in ``tests/benchmarks/test_fidelity.py``.
+    package itself in ``tests/evals/benchmarks/test_fidelity.py``.
 
     Differences (documented, not hidden): the package's default GLM (``length_controlled_v1``)
     also regularizes toward its leaderboard's "gamed" baseline annotations and uses the

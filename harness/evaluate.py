@@ -14,47 +14,19 @@ import re
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import hydra
-from hydra.core.config_store import ConfigStore
 from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
-from omegaconf import MISSING, DictConfig
+from omegaconf import DictConfig
 
-from harness.schema import CONF_DIR, EvalConf, RunConf, TrackingConf, compose_config, register  # noqa: F401
-from harness.store import RunDir, atomic_write_json, config_hash, sweep_dir, to_container
+from harness.compose import register
+from harness.records.store import RunDir, atomic_write_json, config_hash, sweep_dir, to_container
 
 os.environ.setdefault("WANDB_SILENT", "true")
-
-
-@dataclass
-class EvaluateConfig:
-    model: str = "tiny"  # a local checkpoint folder, a hub id, or "tiny" (built locally)
-    judge: Any = MISSING
-    benchmark: Any = MISSING
-    tracking: TrackingConf = MISSING
-    data: Any = None  # training data whose held-out split benchmark=toy_heldout scores (+data=instruct)
-    eval: EvalConf = field(default_factory=EvalConf)
-    run: RunConf = field(default_factory=RunConf)
-    seed: int = 0
-    cache_dir: str = "${oc.env:FOCAL_HARNESS_CACHE,${oc.env:HOME}/.cache/focal-harness}"
-
-
-def register_all() -> None:
-    register()
-    ConfigStore.instance().store(name="base_evaluate", node=EvaluateConfig)
-
-
-register_all()
-
-
-def compose(overrides: Sequence[str] = ()) -> tuple[DictConfig, dict[str, str]]:
-    """The config and group choices that ``python -m harness.evaluate <overrides>`` would get."""
-    register_all()
-    return compose_config("evaluate", overrides)
+register()  # the schemas, before Hydra's main composes
 
 
 def model_slug(model: str) -> str:
@@ -65,10 +37,10 @@ def model_slug(model: str) -> str:
 
 
 def eval_dir(cfg: DictConfig, name: str, bench_cfg: DictConfig) -> RunDir:
-    from harness.keys import key_fields
+    from harness.records.keys import key_fields
 
     full = to_container(cfg)
-    # result fields only (harness.keys): a judge server on another node reuses the evaluation
+    # result fields only (harness.records.keys): a judge server on another node reuses the evaluation
     policy, cell = key_fields({"judge": full.get("judge"), "seed": full.get("seed"), "eval": full.get("eval"),
                                "benchmark": to_container(bench_cfg)})
     key = config_hash({"model": cfg.model, **policy, **cell})
@@ -90,10 +62,10 @@ def _rooted(cfg: DictConfig, bcfg: DictConfig) -> DictConfig:
 
 def run_evaluation(cfg: DictConfig, choices: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
     """Evaluate ``cfg.model`` on ``cfg.benchmark`` (one or a suite); one result dict per benchmark."""
+    from evals.evaluation import benchmark_configs, evaluate, preflight
     from evals.generate import load_lm
-    from evals.layer import benchmark_configs, evaluate, preflight
-    from harness.models import resolve_model
-    from harness.tracking import Tracker, write_outputs
+    from harness.models.resolve import resolve_model
+    from harness.records.tracking import Tracker, write_outputs
 
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     choices = dict(choices or {})
@@ -148,7 +120,7 @@ def run_evaluation(cfg: DictConfig, choices: Mapping[str, str] | None = None) ->
 
 
 def summary_table(results: Sequence[Mapping[str, Any]]) -> str:
-    from harness.tables import plain
+    from harness.report.tables import plain
 
     rows = []
     for r in results:

@@ -1,7 +1,7 @@
 """Entry point: ``python -m harness.sweep [overrides]`` (``-m`` for a sweep of cells).
 
 Thin on purpose: Hydra composes conf/, the launcher places the job, and
-``harness.cell.run_cell`` does the work.
+``harness.cell.run.run_cell`` does the work.
 """
 
 from __future__ import annotations
@@ -9,29 +9,23 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Sequence
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from harness.schema import CONF_DIR, compose_config, register  # noqa: F401 (CONF_DIR re-exported)
+from harness.compose import register
 
 os.environ.setdefault("WANDB_SILENT", "true")
 register()
 
 
-def compose(overrides: Sequence[str] = ()) -> tuple[DictConfig, dict[str, str]]:
-    """The config and group choices that ``python -m harness.sweep <overrides>`` would get."""
-    register()
-    return compose_config("config", overrides)
-
-
 @hydra.main(version_base=None, config_path="../conf", config_name="config")
 def main(cfg: DictConfig) -> dict:
-    from harness import distributed, preemption
-    from harness.cell import run_cell, summary_table, train_worker
-    from harness.models import check_model
+    from harness.cell import distributed
+    from harness.cell.run import run_cell, summary_table, train_worker
+    from harness.launch import preemption
+    from harness.models.resolve import check_model
 
     check_model(str(cfg.scale.model))  # a missing optional extra fails here, in one line, before any work
     choices = {k: str(v) for k, v in HydraConfig.get().runtime.choices.items() if not k.startswith("hydra")}

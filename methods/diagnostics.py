@@ -7,7 +7,7 @@ Keys are flat strings:
 * ``satisfaction/<kind>``: empirical mean score of the criteria of that kind (any method);
 * ``satisfaction/strict_completion``: share of rollouts meeting every Hard Rule of their rubric
   (every criterion, Principles at >= 5/10, for a rubric without Hard Rules; rollouts with an
-  unscorable required criterion left out; ``core.completion``);
+  unscorable required criterion left out; ``core.strict_completion``);
 * ``weight/noncontrastive``: weight the method put on criteria on which every scorable rollout
   of the group agrees (no group-relative signal; POW3R's diagnostic), mean over groups;
 * ``saturation/<kind>``: the method's saturation estimate (methods that have one);
@@ -24,7 +24,7 @@ import warnings
 
 import numpy as np
 
-from core.completion import share, strict_completion
+from core.strict_completion import share, strict_completion
 from methods.base import KINDS, Aggregate, ScoreBatch, weighted_mean
 
 

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+from core.config import REPO_ROOT
+
+REPO = REPO_ROOT
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 os.environ.setdefault("WANDB_MODE", "offline")
@@ -34,7 +36,7 @@ def _uses_tiny(item: pytest.Item) -> bool:
 @pytest.fixture(scope="session")
 def tiny_cache(pytestconfig) -> Path:
     """A cache folder holding the tiny model (built once per session)."""
-    from harness.tiny import build_tiny
+    from harness.models.tiny import build_tiny
 
     cache = _cache_dir(pytestconfig)
     build_tiny(cache)
@@ -43,7 +45,7 @@ def tiny_cache(pytestconfig) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_model(tiny_cache) -> Path:
-    from harness.tiny import build_tiny
+    from harness.models.tiny import build_tiny
 
     return build_tiny(tiny_cache)
 
@@ -71,7 +73,7 @@ def pytest_collection_finish(session):
         return
     cache = _cache_dir(session.config)
     cache.mkdir(parents=True, exist_ok=True)
-    _builder = subprocess.Popen([sys.executable, "-m", "harness.tiny", str(cache)], cwd=REPO,
+    _builder = subprocess.Popen([sys.executable, "-m", "harness.models.tiny", str(cache)], cwd=REPO,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

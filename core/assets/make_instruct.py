@@ -4,7 +4,7 @@ Deterministic. 80 realistic user requests (16 tasks x 5 topics), each asking for
 piece of writing plus one or two explicit formatting instructions in IFEval's style. Every
 criterion carries a check the offline rules judge scores (IFEval instruction ids, or the
 harness's own checks). Three bands by design, expected of the untrained SmolLM2-135M-Instruct
-and then measured with `python -m harness.base_rates experiment=smol` (table in the README):
+and then measured with `python -m harness.tools.base_rates experiment=smol` (table in the README):
 
 * met almost always: answers in English, stays on topic (names it), no e-mail-like '@';
 * met sometimes: stays under a word limit, ends with a finished sentence (not cut off);

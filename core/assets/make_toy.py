@@ -1,7 +1,7 @@
 """Regenerate core/assets/toy.jsonl (the bundled `data=toy` training set).
 
 Deterministic. Every criterion carries a check the offline rules judge scores. The
-criteria are surface features that the warmed-up tiny model (harness/tiny.py) already
+criteria are surface features that the warmed-up tiny model (harness/models/tiny.py) already
 produces at very different base rates, so GRPO can move all of them within tens of
 steps and saturation differs a lot between them:
 

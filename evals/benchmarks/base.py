@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from core.completion import share, strict_completion
 from core.rubric import Example, Rubric, RubricFormatError, build_example, read_rows  # noqa: F401 (re-exported)
 from core.scores import met, oriented
+from core.strict_completion import share, strict_completion
 from evals.judges.base import Judge, JudgeRequest, Judgment, normalize
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -57,7 +57,7 @@ def polarization(dimensions: dict[str, float], severe: Sequence[bool],
 
 def strict_complete(j: Judgment, rubric: Rubric) -> float:
     """1.0 if the response meets every Hard Rule (every criterion, Principles at >= 5/10, when the
-    rubric has none), 0.0 if not, NaN when a required criterion was unscorable (``core.completion``)."""
+    rubric has none), 0.0 if not, NaN when a required criterion was unscorable (``core.strict_completion``)."""
     v = oriented(normalize(j.scores, rubric.kinds), rubric)
     return float(strict_completion(v, np.array([k == "hard_rule" for k in rubric.kinds], dtype=bool)))
 

@@ -14,7 +14,7 @@ The rubric is a JSON array: unambiguous for an LLM judge and recoverable by
 A criterion's machine ``check`` is never included: it is the answer key of the
 offline rules judge, and an LLM judge that saw it would be graded on reading it
 (the loopback test server looks checks up in a side table instead, see
-``testing.testserver``). Changing any wording here means bumping the matching
+``tests.support.testserver``). Changing any wording here means bumping the matching
 version string: versions go into the cache key and every Judgment.
 
 The logprob mode asks one short question per criterion whose answer is one token

@@ -24,7 +24,7 @@ from hydra.utils import instantiate
 
 from core.rubric import Example
 from evals.benchmarks.suite import lm_eval_benchmarks
-from evals.layer import member_config
+from evals.evaluation import member_config
 
 _JUDGE: Any = None
 # one task per registered benchmark with official metrics (``Benchmark.metrics``)

@@ -5,7 +5,7 @@
 * :mod:`~harness.report.load`: result files -> :class:`Sweep` (names from ``result.json``'s ``choices``);
 * :mod:`~harness.report.stats`: summaries over seeds, comparisons, unit-free pooled tests (scipy.stats);
 * :mod:`~harness.report.build`: the :class:`Report` (main comparison + ``report.pairs``);
-* :mod:`~harness.report.keys` / :mod:`~harness.report.training`: key families and end-of-training columns,
+* :mod:`~harness.report.families` / :mod:`~harness.report.training`: key families and end-of-training columns,
   derived from the keys present and the ``report`` config node (no dataset's tags in the code);
 * :mod:`~harness.report.render` (Markdown), :mod:`~harness.report.plots` (PNG), :mod:`~harness.report.cli`.
 
@@ -14,7 +14,7 @@ It reads files only: nothing from methods, evals, training or the cell runner (i
 
 from harness.report.build import Comparison, Report, build_report
 from harness.report.cli import main, parse_args, render_text, statistics, write_report
-from harness.report.keys import POLARIZATION, curve_families
+from harness.report.families import POLARIZATION, curve_families
 from harness.report.load import (
     KEYS,
     ReportError,

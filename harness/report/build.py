@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from core.config import ReportConf
-from harness.report.keys import POLARIZATION
+from harness.report.families import POLARIZATION
 from harness.report.load import Sweep
 from harness.report.stats import Pooled, StatResult, compare, pool, summarize
 

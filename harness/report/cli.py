@@ -151,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.records is not None:
         print(f"copied {export_records(sweep.root, args.records)} record files to {args.records}/")
     if args.wandb:
-        from harness.wandb_report import publish
+        from harness.report.wandb_report import publish
 
         print(publish(rep, entity=args.entity, project=args.project))
     return 0

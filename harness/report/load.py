@@ -54,8 +54,8 @@ def read_json(path: Path) -> dict[str, Any] | None:
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """The one mirror reader (``harness.store.read_jsonl``): a cut last line is dropped with a warning."""
-    from harness.store import read_jsonl as read
+    """The one mirror reader (``harness.records.store.read_jsonl``): a cut last line is dropped with a warning."""
+    from harness.records.store import read_jsonl as read
 
     return read(path)
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from core.config import ReportConf
-from harness.report.keys import curve_families, reward_family, smoothed
+from harness.report.families import curve_families, reward_family, smoothed
 from harness.report.stats import t_interval
 
 MARKERS = ("o", "s", "^", "D", "v", "P", "X")

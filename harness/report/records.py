@@ -4,7 +4,7 @@ A sweep's ``runs/<sweep>/`` holds gigabytes of policies; its records are kilobyt
 can be committed next to the published report, so the report can be rebuilt from them
 (``python -m harness.report <records>``) and a sweep can be resumed from them on another
 machine (copy them to ``runs/<sweep>/``: every finished cell is skipped; a new cell of a policy
-whose weights are gone retrains it, see ``harness.cell``).
+whose weights are gone retrains it, see ``harness.cell.run``).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Markdown for every table and the statistics (``harness.tables`` renders the tables)."""
+"""Markdown for every table and the statistics (``harness.report.tables`` renders the tables)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ import pandas as pd
 
 from core.config import ReportConf
 from harness.report.build import Comparison, Report
-from harness.report.keys import POLARIZATION
+from harness.report.families import POLARIZATION
 from harness.report.load import Sweep
 from harness.report.stats import GROUP, t_interval
+from harness.report.tables import markdown
 from harness.report.training import training_end
-from harness.tables import markdown
 
 
 def fmt_ci(mean: float, half: float, n: int, digits: int = 3) -> str:

@@ -52,7 +52,7 @@ def random_groups(
 
 
 def batch_for(method, groups, keys=None) -> ScoreBatch:
-    """What harness/rewards.py does: w0 from the method's base weights, then build_batch."""
+    """What harness/cell/rewards.py does: w0 from the method's base weights, then build_batch."""
     keys = keys or [f"p{i}" for i in range(len(groups))]
     w0 = [method.base_weights(key, f"question {key}", r) for key, (_, r) in zip(keys, groups, strict=True)]
     return build_batch(

@@ -6,7 +6,6 @@ import math
 
 import numpy as np
 import pytest
-from methods_testutil import make_rubric, uniform_batch
 
 from core.rubric import Criterion, Rubric
 from methods.gdpo import GDPO, group_zscores
@@ -14,6 +13,7 @@ from methods.maxmin import MaxMin
 from methods.prior import PriorWeights, rubric_weights, validate_llm_weights
 from methods.static import Static
 from methods.veto import Veto
+from tests.methods.methods_testutil import make_rubric, uniform_batch
 
 nan = np.nan
 

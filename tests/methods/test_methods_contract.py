@@ -11,11 +11,11 @@ import math
 
 import numpy as np
 import pytest
-from methods_testutil import batch_for, make_rubric, random_groups
 
-from harness.method_config import CONF_DIR, compose_method, method_names
+from harness.compose import CONF_DIR, compose_method, method_names
 from methods.base import Aggregate, BaseWeights, Method, build_batch
 from methods.diagnostics import rollout_weights, summarize
+from tests.methods.methods_testutil import batch_for, make_rubric, random_groups
 
 NAMES = method_names()
 _CFG: dict[str, object] = {}

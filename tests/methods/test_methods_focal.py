@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from methods_testutil import batch_for, random_groups, uniform_batch
 
 from methods.base import BaseWeights, build_batch
 from methods.focal import Focal
 from methods.prior import PriorWeights
 from methods.static import Static
+from tests.methods.methods_testutil import batch_for, random_groups, uniform_batch
 
 seeds = st.integers(0, 2**32 - 1)
 gammas = st.sampled_from([0.5, 1.0, 2.0, 5.0])
@@ -47,7 +47,7 @@ def test_focal_prior_gamma_zero_is_prior_exactly(seed):
 
 
 def test_focal_prior_gamma_zero_via_configs():
-    from harness.method_config import instantiate_method
+    from harness.compose import instantiate_method
 
     fp, pr = instantiate_method("focal_prior", ["gamma=0"]), instantiate_method("prior")
     groups = random_groups(np.random.default_rng(3), 8, 4, 2, 6)

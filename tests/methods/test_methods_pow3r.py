@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from methods_testutil import batch_for, random_groups, uniform_batch
 
 from methods.base import build_batch
 from methods.pow3r import Pow3r, category_ids, group_contrast
 from methods.prior import PriorWeights
 from methods.static import Static
+from tests.methods.methods_testutil import batch_for, random_groups, uniform_batch
 
 seeds = st.integers(0, 2**32 - 1)
 stats = st.sampled_from(["std", "range", "pairwise"])
@@ -206,7 +206,7 @@ def test_bad_settings_fail_early(kwargs):
 
 @pytest.mark.parametrize("override", ["contrast=sdt", "category=kinds", "mix=abc"])
 def test_choices_are_typed_at_compose_time(override):
-    from harness.method_config import compose_method
+    from harness.compose import compose_method
 
     with pytest.raises(Exception, match=override.split("=")[0]):
         compose_method("pow3r", [override])
@@ -214,7 +214,7 @@ def test_choices_are_typed_at_compose_time(override):
 
 def test_yaml_matches_the_defaults():
     """The YAML is the documented default: instantiating it equals the class defaults."""
-    from harness.method_config import instantiate_method
+    from harness.compose import instantiate_method
 
     m, d = instantiate_method("pow3r"), Pow3r()
     for attr in ("contrast", "ema", "mix", "clip_min", "clip_max", "category", "category_tag", "min_rollouts"):

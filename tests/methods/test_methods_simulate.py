@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from harness.method_config import method_names
-from harness.simulate import main
+from harness.compose import method_names
+from harness.tools.simulate import main
 
 
 def test_simulate_tiny(tmp_path, capsys):
@@ -23,7 +23,7 @@ def test_tradeoff_has_no_dominant_arm():
     """The design property of ``--scenario tradeoff``: per prompt, no arm is >= every other arm on all criteria."""
     import numpy as np
 
-    from harness.simulate import Env
+    from harness.tools.simulate import Env
 
     for seed in range(5):
         for arms in (2, 3, 12):

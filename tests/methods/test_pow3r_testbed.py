@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from harness.simulate import Env, main, train
+from harness.tools.simulate import Env, main, train
 from methods.pow3r import Pow3r
 
 

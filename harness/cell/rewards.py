@@ -1,0 +1,126 @@
+"""The one TRL reward function: completions -> judge -> method -> one scalar each.
+
+Completions are grouped by prompt (``example_id``), scored per criterion by the
+configured judge, normalized to [0, 1], and aggregated by the configured method.
+It never branches on the method's or judge's name. Unscorable rows return
+``None`` so TRL excludes them instead of counting a judge failure as 0.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from core.rubric import Rubric
+from core.scores import oriented  # noqa: F401 (re-exported)
+from evals.judges.base import Judge, JudgeRequest, normalize
+from harness.cell.timing import Parts
+from methods.base import Method, build_batch
+from methods.diagnostics import rollout_weights, summarize
+
+
+def gather_rows(local: list[Any]) -> tuple[list[Any], int]:
+    """Every process's rows in rank order, and where this process's rows start.
+
+    The identity outside ``torch.distributed`` (or with one process).
+    """
+    import torch.distributed as dist
+
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+        return local, 0
+    parts: list[Any] = [None] * dist.get_world_size()
+    dist.all_gather_object(parts, local)
+    start = sum(len(p) for p in parts[: dist.get_rank()])
+    return [row for part in parts for row in part], start
+
+
+class RubricReward:
+    __name__ = "rubric"  # TRL names the reward column after this
+
+    def __init__(self, judge: Judge, method: Method, timer: Parts | None = None) -> None:
+        self.judge = judge
+        self.method = method
+        self.timer = timer or Parts()  # judge and whole-reward seconds (harness.cell.timing)
+        self._rubrics: dict[str, Rubric] = {}
+        self.last_metrics: dict[str, float] = {}
+
+    def _rubric(self, key: str, text: str) -> Rubric:
+        if key not in self._rubrics:
+            self._rubrics[key] = Rubric.from_json(text)
+        return self._rubrics[key]
+
+    def score(
+        self, example_id: list[str], question: list[str], rubric: list[str], texts: list[str]
+    ) -> tuple[list[float | None], dict[str, float], list[str]]:
+        """Pure of TRL: returns (rewards, metrics, per-rollout weights as JSON) for these rollouts.
+
+        Under ``torch.distributed`` each process judges its own rollouts, then the
+        normalized scores of every process are gathered and the method runs on the
+        whole global batch, identically everywhere: a GRPO group split across
+        processes stays one group, and focal's saturation state sees every rollout
+        and stays the same on every rank.
+        """
+        rubrics = [self._rubric(k, r) for k, r in zip(example_id, rubric, strict=True)]
+        with self.timer.time("judge"):
+            judgments = self.judge.judge(
+                [JudgeRequest(q, rb, t) for q, rb, t in zip(question, rubrics, texts, strict=True)]
+            )
+        rows = [
+            (k, q, r, oriented(normalize(j.scores, rb.kinds), rb), j.unscorable, len(j.scores))
+            for k, q, r, j, rb in zip(example_id, question, rubric, judgments, rubrics, strict=True)
+        ]
+        rows, start = gather_rows(rows)
+        ids = [r[0] for r in rows]
+        order: dict[str, list[int]] = {}
+        for i, key in enumerate(ids):
+            order.setdefault(key, []).append(i)
+        keys = list(order)
+        first = [order[k][0] for k in keys]
+        rbs = [self._rubric(rows[i][0], rows[i][2]) for i in first]
+        groups = [np.stack([rows[i][3] for i in order[k]]) for k in keys]
+        w0 = [self.method.base_weights(k, rows[i][1], rb) for k, i, rb in zip(keys, first, rbs, strict=True)]
+        batch = build_batch(groups, w0, [rb.kinds for rb in rbs], keys, [[c.tags for c in rb.criteria] for rb in rbs])
+        agg = self.method(batch)
+        rewards: list[float | None] = [None] * len(rows)
+        weights_json = [""] * len(rows)
+        per_rollout = rollout_weights(batch, agg)  # group-major, trimmed to each rubric
+        G = batch.shape[1]
+        for b, k in enumerate(keys):
+            for g, i in enumerate(order[k]):
+                r = float(agg.rewards[b, g])
+                rewards[i] = None if math.isnan(r) else r
+                weights_json[i] = json.dumps([round(float(x), 4) for x in per_rollout[b * G + g]])
+        metrics = summarize(batch, agg)
+        metrics["judge/unscorable_fraction"] = sum(r[4] for r in rows) / max(1, sum(r[5] for r in rows))
+        metrics["reward/unscorable_rollouts"] = float(sum(r is None for r in rewards))
+        metrics.update(self.judge.stats())
+        self.last_metrics = metrics
+        mine = slice(start, start + len(texts))
+        return rewards[mine], metrics, weights_json[mine]
+
+    def __call__(
+        self,
+        prompts: list[Any],
+        completions: list[Any],
+        example_id: list[str],
+        question: list[str],
+        rubric: list[str],
+        log_metric: Callable[[str, float], None] | None = None,
+        log_extra: Callable[[str, list[Any]], None] | None = None,
+        **_: Any,
+    ) -> list[float | None]:
+        texts = [c[-1]["content"] if isinstance(c, list) else str(c) for c in completions]
+        with self.timer.time("reward"):  # judge + aggregation (normalize, group, method, diagnostics)
+            rewards, metrics, weights_json = self.score(example_id, question, rubric, texts)
+        if log_metric is not None:
+            for name, value in metrics.items():
+                if not math.isnan(value):
+                    log_metric(name, value)
+        if log_extra is not None:
+            log_extra("criterion_weights", weights_json)
+        return rewards
+

@@ -1,0 +1,306 @@
+"""One cell = (method, scale, seed) policy x one benchmark: train (once), evaluate, log.
+
+The policy is trained at most once per (method, scale, seed, data, train, judge)
+config: a file lock serializes cells that share it and a completion marker keyed
+by the config hash lets later cells reuse it. A finished cell is skipped unless
+``run.force=true``.
+
+A job whose ``benchmark`` is a suite (``benchmark=all``) trains the policy once, loads
+the LM once and evaluates every member, writing one cell folder per member in the
+same layout (and with the same per-member hash) as a single-benchmark cell.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from filelock import FileLock
+from hydra.utils import instantiate
+from omegaconf import DictConfig, open_dict
+
+from harness.cell import distributed
+from harness.records.store import RunDir, atomic_write_json, layout, sweep_dir, to_container
+from harness.records.tracking import Tracker, clear_outputs
+
+if TYPE_CHECKING:
+    from harness.cell.train import TrainJob
+
+
+def _tags(choices: Mapping[str, str], seed: int) -> list[str]:
+    return [f"{g}:{choices[g]}" for g in ("method", "scale", "benchmark", "judge", "data") if g in choices] + [
+        f"seed:{seed}"
+    ]
+
+
+def cell_dirs(cfg: DictConfig, choices: Mapping[str, str]) -> tuple[RunDir, RunDir]:
+    """(policy dir, cell dir) of a composed config: keyed by its result fields (``harness.records.keys``)."""
+    from harness.records.keys import key_fields
+
+    return layout(sweep_dir(cfg.run), int(cfg.seed), key_fields(to_container(cfg)), choices)
+
+
+def train_job(cfg: DictConfig) -> TrainJob:
+    """The part of the root config that training reads (``harness.cell.train.TrainJob``)."""
+    from harness.cell.train import TrainJob
+
+    return TrainJob(train=cfg.train, scale=cfg.scale, data=cfg.data, seed=int(cfg.seed), cache_dir=str(cfg.cache_dir),
+                    peft=cfg.get("peft"))
+
+
+def ensure_policy(
+    cfg: DictConfig, choices: Mapping[str, str], policy: RunDir, judge, decision: distributed.Decision | None = None
+) -> dict[str, Any]:
+    """Train the cell's policy unless a finished one with the same config hash exists.
+
+    ``decision`` tells the other ranks of a multi-process job whether to train with this one.
+    """
+    decision = decision or distributed.Decision()
+    policy.path.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(policy.path / ".train.lock")):
+        if policy.done() and not cfg.run.force:
+            done = _finished_policy(policy)
+            if done is not None:
+                decision.send("skip")
+                return done
+        from harness.cell.train import train_policy
+
+        policy.clear_marker()
+        policy.write_config(to_container(cfg))
+        decision.send("train")
+        method = instantiate(cfg.method)
+        tracker = Tracker(
+            policy, cfg.tracking, name=f"train/{policy.path.name}", config=to_container(cfg),
+            job_type="train", tags=_tags(choices, cfg.seed), wandb_dir=sweep_dir(cfg.run),
+            run_id=f"train-{policy.key}",
+        )
+        try:
+            summary = train_policy(train_job(cfg), policy, judge, method, ["wandb"] if tracker.wandb_run else [])
+            summary["wandb_run"] = tracker.wandb_path
+            atomic_write_json(policy.path / "train_result.json", summary)
+        finally:
+            tracker.finish()
+            distributed.teardown(wait=sys.exc_info()[0] is None)  # evaluation runs in this process alone
+        policy.mark_done()
+        return summary
+
+
+def _finished_policy(policy: RunDir) -> dict[str, Any] | None:
+    """The finished policy's ``train_result.json``, or None when its weights are gone (a sweep
+    resumed from exported records, a disk clean-up): a new cell then retrains it instead of
+    failing to load a model that is not there."""
+    import json
+
+    result = json.loads((policy.path / "train_result.json").read_text())
+    if Path(str(result.get("model_path", ""))).exists():
+        return result
+    print(f"[cell] {policy.path.name}: finished, but its weights ({result.get('model_path')}) are gone: "
+          "training it again", file=sys.stderr)
+    return None
+
+
+def train_worker(cfg: DictConfig, choices: Mapping[str, str]) -> None:
+    """Ranks > 0 of a multi-process job: train together with rank 0 when it decides to, then leave."""
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    _limit_threads(cfg.scale)
+    if distributed.Decision.receive() != "train":
+        return
+    from evals.evaluation import is_suite
+    from harness.cell.train import train_policy
+
+    policy = member_cells(cfg, choices)[0][2] if is_suite(cfg.benchmark) else cell_dirs(cfg, choices)[0]
+    try:
+        train_policy(train_job(cfg), policy, instantiate(cfg.judge), instantiate(cfg.method), [])
+    finally:
+        distributed.teardown(wait=sys.exc_info()[0] is None)
+
+
+def evaluate_policy(bench_cfg: DictConfig, eval_cfg: Mapping[str, Any], model_path: str, judge, tracker: Tracker,
+                    step: int) -> dict[str, Any]:
+    """Generate on the cell's benchmark (``bench_cfg``, one benchmark's config) with the ``eval``
+    settings, judge all responses in one batch, log and return the record."""
+    from evals.evaluation import evaluate, is_suite
+    from evals.generate import load_lm
+    from harness.records.tracking import write_outputs
+
+    if is_suite(bench_cfg):
+        raise ValueError("evaluate_policy evaluates one benchmark; a suite (benchmark=all) goes through "
+                         "run_cell (one cell per member) or `python -m harness.evaluate`")
+    bench = instantiate(bench_cfg)
+    lm = load_lm(model_path, backend=eval_cfg["backend"], batch_size=eval_cfg["batch_size"])
+    ev = evaluate(bench, lm, judge, eval_cfg["max_new_tokens"], eval_cfg["temperature"])
+    write_outputs(ev, tracker, step)
+    return ev.record()
+
+
+def _limit_threads(scale: Mapping[str, Any]) -> None:
+    """CPU jobs use the cores they asked for (``scale.cpus_per_task``), so parallel local jobs
+    do not oversubscribe the machine; freed tensors stay in the heap (``harness.cell.glibc_heap``)."""
+    if int(scale["gpus_per_node"] or 0) == 0 and scale["cpus_per_task"]:
+        import torch
+
+        from harness.cell.glibc_heap import keep_freed_memory
+
+        torch.set_num_threads(max(1, int(scale["cpus_per_task"])))
+        keep_freed_memory()
+
+
+def run_cell(cfg: DictConfig, choices: Mapping[str, str]) -> dict[str, Any]:
+    """Run (or skip) one cell and return its result; a suite (``benchmark=all``) runs all its members
+    (see :func:`run_suite`) and returns ``{"suite": [...], "cells": [one result per member]}``."""
+    from evals.evaluation import is_suite
+
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    _limit_threads(cfg.scale)
+    decision = distributed.Decision()
+    try:
+        if is_suite(cfg.benchmark):
+            return run_suite(cfg, choices, decision)
+        return _run_single(cfg, choices, decision)
+    finally:
+        decision.send("skip")  # a job that did not train releases the other ranks (no-op once sent)
+
+
+def _run_single(cfg: DictConfig, choices: Mapping[str, str], decision: distributed.Decision) -> dict[str, Any]:
+    policy, cell = cell_dirs(cfg, choices)
+    if cell.done() and not cfg.run.force:
+        result = cell.read_result()
+        result["skipped"] = True
+        return result
+    t0 = time.time()
+    from evals.evaluation import preflight
+
+    judge = instantiate(cfg.judge)
+    preflight(instantiate(cfg.benchmark), judge)  # a benchmark the judge cannot score fails before training
+    train = ensure_policy(cfg, choices, policy, judge, decision)
+    return _evaluate_cell(cfg, choices, policy, cell, train, t0,
+                          lambda tracker: evaluate_policy(cfg.benchmark, cfg.eval, train["model_path"], judge,
+                                                          tracker, step=int(train.get("steps", 0))))
+
+
+def member_cells(cfg: DictConfig, choices: Mapping[str, str]) -> list[tuple[DictConfig, dict[str, str], RunDir, RunDir]]:
+    """(config, choices, policy dir, cell dir) per suite member: the root config with ``benchmark``
+    replaced by the member's own config (interpolations resolve against the root, e.g. the
+    toy_heldout's ``source`` is the root's ``data``), so each member cell is keyed and laid out like a
+    single-benchmark cell."""
+    from evals.evaluation import benchmark_configs
+
+    out = []
+    for name, bcfg in benchmark_configs(cfg.benchmark):
+        mcfg = copy.deepcopy(cfg)
+        with open_dict(mcfg):
+            mcfg.benchmark = bcfg
+        mch = {**choices, "benchmark": name}
+        policy, cell = cell_dirs(mcfg, mch)
+        out.append((mcfg, mch, policy, cell))
+    return out
+
+
+def run_suite(
+    cfg: DictConfig, choices: Mapping[str, str], decision: distributed.Decision | None = None
+) -> dict[str, Any]:
+    """Train once, load the LM once, evaluate every member benchmark: one cell folder per member."""
+    from evals.evaluation import evaluate, preflight
+    from evals.generate import load_lm
+    from harness.records.tracking import write_outputs
+
+    members = member_cells(cfg, choices)
+    pending = [m for m in members if cfg.run.force or not m[3].done()]
+    results: dict[str, dict[str, Any]] = {}
+    for _, _, _, cell in members:
+        if cell.path.name not in {m[3].path.name for m in pending}:
+            results[cell.path.name] = {**cell.read_result(), "skipped": True}
+    if pending:
+        judge = instantiate(cfg.judge)
+        for mcfg, *_ in pending:  # every member checked against the judge before training
+            preflight(instantiate(mcfg.benchmark), judge)
+        policy = members[0][2]
+        train = ensure_policy(cfg, choices, policy, judge, decision)
+        lm = load_lm(train["model_path"], backend=cfg.eval.backend, batch_size=cfg.eval.batch_size)
+        for mcfg, mch, mpolicy, cell in pending:
+            t0 = time.time()
+
+            def run(tracker: Tracker, mcfg: DictConfig = mcfg) -> dict[str, Any]:
+                ev = evaluate(instantiate(mcfg.benchmark), lm, judge, mcfg.eval.max_new_tokens, mcfg.eval.temperature)
+                write_outputs(ev, tracker, int(train.get("steps", 0)))
+                return ev.record()
+
+            results[cell.path.name] = _evaluate_cell(mcfg, mch, mpolicy, cell, train, t0, run)
+    ordered = [results[m[3].path.name] for m in members]
+    return {"suite": [r["benchmark"] for r in ordered], "cells": ordered,
+            "skipped": all(r.get("skipped") for r in ordered)}
+
+
+def _evaluate_cell(cfg: DictConfig, choices: Mapping[str, str], policy: RunDir, cell: RunDir,
+                   train: dict[str, Any], t0: float, evaluate_fn) -> dict[str, Any]:
+    """Evaluate a trained policy on the cell's benchmark (``evaluate_fn(tracker) -> record``), log,
+    write result.json atomically and mark the cell done."""
+    cell.clear_marker()
+    cell.write_config(to_container(cfg))
+    # an evaluation is redone, not resumed: what a forced re-run's or a killed attempt's evaluation
+    # wrote goes first, so each eval row is in the mirror once
+    clear_outputs(cell, everything=bool(cfg.run.force))
+    tracker = Tracker(
+        cell, cfg.tracking, name=cell.path.name, config=to_container(cfg), job_type="eval",
+        tags=_tags(choices, cfg.seed), wandb_dir=sweep_dir(cfg.run), run_id=f"eval-{cell.key}",
+    )
+    try:
+        evaluation = evaluate_fn(tracker)
+        tracker.summary({"score": evaluation["score"]})
+        wandb_run = tracker.wandb_path
+    finally:
+        tracker.finish()
+    result = {
+        "cell": cell.path.name,
+        "cell_dir": str(cell.path),
+        "key": cell.key,
+        "choices": dict(choices),
+        "seed": int(cfg.seed),
+        **evaluation,
+        "train": train,
+        "policy_dir": str(policy.path),
+        "wandb_run": wandb_run,
+        "wall_time_s": round(time.time() - t0, 2),
+    }
+    atomic_write_json(cell.result, result)
+    cell.mark_done()
+    return result
+
+
+def summary_table(result: Mapping[str, Any]) -> str:
+    """What a sweep job prints at its end: one line per member of a suite, else the cell's key facts."""
+    from harness.report.tables import plain
+
+    if "cells" in result:  # a suite: one line per member cell
+        cells = result["cells"]
+        t = cells[0].get("train", {}) if cells else {}
+        rows = [(r["benchmark"], r["primary"], f"{r['score']:.4f}", str(Path(r["cell_dir"]) / "result.json")
+                 + ("  (already complete)" if r.get("skipped") else "")) for r in cells]
+        return (plain(("benchmark", "metric", "score", "cell"), rows) + "\n"
+                f"train steps {t.get('steps')}, reward first -> last "
+                f"{_fmt(t.get('reward_first'))} -> {_fmt(t.get('reward_last'))}; policy "
+                f"{cells[0]['policy_dir'] if cells else '-'}")
+    t = result.get("train", {})
+    rows = [
+        ("cell", result["cell"]),
+        ("benchmark", f"{result['benchmark']} ({result['n_items']} items)"),
+        (result["primary"], f"{result['score']:.4f}"),
+        ("train steps", str(t.get("steps"))),
+        ("train reward first -> last", f"{_fmt(t.get('reward_first'))} -> {_fmt(t.get('reward_last'))}"),
+        ("results", str(Path(result["cell_dir"]) / "result.json")),
+        ("metrics mirror", str(Path(result["cell_dir"]) / "metrics.jsonl")),
+        ("policy", result["policy_dir"]),
+        ("wandb (offline)" if result.get("wandb_run") else "wandb", str(result.get("wandb_run"))),
+    ]
+    if result.get("skipped"):
+        rows.insert(0, ("status", "already complete (skipped; run.force=true re-runs)"))
+    return plain(None, rows)
+
+
+def _fmt(x: Any) -> str:
+    return "n/a" if x is None else f"{x:.4f}"

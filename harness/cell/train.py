@@ -1,0 +1,246 @@
+"""GRPO training with rubric rewards: TRL's GRPOTrainer and one RubricReward.
+
+CPU-safe defaults (no bf16, no activation checkpointing); checkpoints in the
+policy folder; resumes from the last checkpoint when one exists.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from omegaconf import OmegaConf
+
+from core.config import REPO_ROOT
+from core.data import load_training_examples
+from evals.judges.base import Judge
+from harness.cell.rewards import RubricReward
+from harness.cell.timing import StepTimer
+from harness.cell.timing import summarize as summarize_timing
+from harness.models.resolve import resolve_model
+from harness.records.store import RunDir, atomic_write_json, read_jsonl
+from harness.records.tracking import JsonlMirror
+from methods.base import Method
+
+
+def training_dataset(examples):
+    from datasets import Dataset
+
+    return Dataset.from_list(
+        [
+            # rubrics as JSON text: their keys vary across rows and Arrow would fail to unify them
+            {"prompt": e.messages, "example_id": e.id, "question": e.question, "rubric": e.rubric.to_json()}
+            for e in examples
+        ]
+    )
+
+
+def last_checkpoint(output_dir: Path, world_size: int | None = None) -> str | None:
+    """The newest *complete* checkpoint. A kill or preemption can land mid-save: the folder exists
+    but ``trainer_state.json``, which the Trainer writes last, is missing or cut, or the harness
+    state (``harness.cell.resume``, written just before it) is missing; such a folder is skipped
+    (transformers' ``get_last_checkpoint`` would return it and the resume would crash or drift)."""
+    from harness.cell.resume import has_state
+
+    world = int(world_size if world_size is not None else os.environ.get("WORLD_SIZE", "1"))
+
+    def complete(p: Path) -> bool:
+        try:
+            json.loads((p / "trainer_state.json").read_text())
+        except (OSError, ValueError):
+            return False
+        return has_state(p, world)
+
+    done = [p for _, p in _checkpoints(output_dir) if complete(p)]
+    return str(done[0]) if done else None
+
+
+def _checkpoints(output_dir: Path) -> list[tuple[int, Path]]:
+    """``checkpoint-<step>`` folders, newest first."""
+    found = [(int(p.name.rsplit("-", 1)[1]), p) for p in Path(output_dir).glob("checkpoint-*")
+             if p.name.rsplit("-", 1)[1].isdigit()]
+    return sorted(found, reverse=True)
+
+
+def drop_incomplete(output_dir: Path, keep: str | None) -> list[Path]:
+    """Delete checkpoint folders newer than the one resumed from (``keep``; all when None): they are
+    cut saves of the killed attempt, and left in place the Trainer's rotation
+    (``save_total_limit``) would count them as the newest and delete the good new ones."""
+    import shutil
+
+    newest_kept = int(Path(keep).name.rsplit("-", 1)[1]) if keep else -1
+    gone = [p for step, p in _checkpoints(output_dir) if step > newest_kept]
+    for p in gone:
+        shutil.rmtree(p, ignore_errors=True)
+    return gone
+
+
+@dataclass(frozen=True)
+class TrainJob:
+    """What training a policy reads of the config: the ``train``, ``scale`` and ``data`` nodes, the
+    seed and the cache folder (the root config stays in ``harness.cell.run``)."""
+
+    train: Mapping[str, Any]
+    scale: Mapping[str, Any]
+    data: Mapping[str, Any]
+    seed: int
+    cache_dir: str
+    peft: Mapping[str, Any] | None = None  # the ``peft`` node (LoRA); None: full fine-tuning
+
+
+def gpu_plan(scale: Mapping[str, Any]) -> dict[str, Any]:
+    """What the scale asks of the hardware, applied only when a GPU is really there.
+
+    On CPU (here, tests) everything stays float32 on the CPU; on a GPU node the
+    scale's dtype, vLLM generation inside GRPO (when vLLM is installed) and its
+    DeepSpeed config (a path relative to the repository, e.g. ZeRO-3 for 8B) apply.
+    """
+    import importlib.util
+
+    import torch
+
+    on_gpu = bool(torch.cuda.is_available() and int(scale["gpus_per_node"] or 0) > 0)
+    ds = scale["deepspeed"]
+    if ds and not Path(ds).is_absolute():
+        ds = str(REPO_ROOT / ds)
+    return {
+        "on_gpu": on_gpu,
+        "dtype": getattr(torch, scale["dtype"]) if on_gpu else torch.float32,
+        "bf16": on_gpu and scale["dtype"] == "bfloat16",
+        "use_vllm": bool(on_gpu and scale["use_vllm"] and importlib.util.find_spec("vllm")),
+        "deepspeed": ds if on_gpu and ds else None,
+    }
+
+
+def grpo_args(train_cfg: Mapping[str, Any], seed: int, output_dir: Path, gpu: dict[str, Any], report_to: list[str]):
+    """TRL's GRPOConfig: every ``train.*`` field by name, plus what the scale and harness decide."""
+    from trl import GRPOConfig
+
+    train = _plain(train_cfg)
+    train["bf16"] = bool(train["bf16"] or gpu["bf16"])
+    train["use_cpu"] = bool(train["use_cpu"] and not gpu["on_gpu"])
+    return GRPOConfig(
+        output_dir=str(output_dir),
+        **train,
+        use_vllm=gpu["use_vllm"],
+        deepspeed=gpu["deepspeed"],
+        activation_checkpointing=False,
+        gradient_checkpointing=False,
+        report_to=report_to,
+        seed=int(seed),
+        data_seed=int(seed),
+        dataloader_num_workers=0,
+        disable_tqdm=False,
+        save_only_model=False,
+    )
+
+
+def peft_config(node: Mapping[str, Any] | None):
+    """PEFT's config object (``peft.LoraConfig``) from the ``peft`` node, or None for full fine-tuning."""
+    if node is None:
+        return None
+    from hydra.utils import instantiate
+
+    return instantiate(node, _convert_="all")  # plain lists: PEFT's LoraConfig makes sets of them
+
+
+def merge_adapter(base_model: str, adapter: Path, out: Path, dtype: Any) -> None:
+    """Save the base model with the trained adapter merged in as a plain model folder, so that
+    evaluation (lm-eval ``hf``, vLLM) and ``harness.evaluate model=...`` load it without PEFT.
+    Merged from the saved adapter, not the trainer's model: under ZeRO-3 that model is sharded, and
+    merging in place would drop the adapter the summary counts."""
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    base = AutoModelForCausalLM.from_pretrained(base_model, dtype=dtype)
+    PeftModel.from_pretrained(base, str(adapter)).merge_and_unload().save_pretrained(str(out))
+
+
+def _plain(node: Mapping[str, Any]) -> dict[str, Any]:
+    """A config node as a plain dict (enums as strings, interpolations resolved)."""
+    if OmegaConf.is_config(node):
+        out = OmegaConf.to_container(node, resolve=True, enum_to_str=True)  # type: ignore[arg-type]
+        assert isinstance(out, dict)
+        return out  # type: ignore[return-value]
+    return {k: getattr(v, "value", v) for k, v in dict(node).items()}
+
+
+def train_policy(
+    job: TrainJob, policy: RunDir, judge: Judge, method: Method, report_to: list[str]
+) -> dict[str, Any]:
+    """Train one policy; returns the training summary that goes into result.json."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from harness.cell.resume import ResumableGRPOTrainer
+
+    model_path = resolve_model(job.scale["model"], job.cache_dir)
+    tok = AutoTokenizer.from_pretrained(model_path)
+    gpu = gpu_plan(job.scale)
+    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=gpu["dtype"])
+    train_examples, _ = load_training_examples(job.data)
+    for e in train_examples:
+        judge.validate(e.rubric)  # a rubric the judge cannot score fails here, not mid-training
+    # every prompt's base weights before the first step: the LLM prior in one concurrent batch,
+    # not one blocking judge call per new prompt inside the reward function
+    method.base_weights.precompute([(e.id, e.question, e.rubric) for e in train_examples])
+    ckpt_dir = policy.path / "checkpoints"
+    args = grpo_args(job.train, job.seed, ckpt_dir, gpu, report_to)
+    timer = StepTimer()
+    reward = RubricReward(judge, method, timer=timer.parts)
+    resume = last_checkpoint(ckpt_dir)
+    if int(os.environ.get("RANK", "0")) == 0:
+        drop_incomplete(ckpt_dir, resume)
+    # a GRPOTrainer that also checkpoints what TRL leaves out (prompt order, method state...)
+    trainer = ResumableGRPOTrainer(
+        model=model,
+        reward=reward,
+        reward_funcs=[reward],
+        args=args,
+        train_dataset=training_dataset(train_examples),
+        processing_class=tok,
+        callbacks=[JsonlMirror(policy)],
+        peft_config=peft_config(job.peft),
+    )
+    timer.attach(trainer)
+    out = trainer.train(resume_from_checkpoint=resume)
+    final = policy.path / "model"
+    adapter = final / "adapter" if job.peft is not None else None
+    trainer.save_model(str(adapter or final))  # every rank: ZeRO-3 gathers the shards
+    if not trainer.is_world_process_zero():
+        return {"model_path": str(final)}
+    if adapter is not None:
+        merge_adapter(model_path, adapter, final, gpu["dtype"])
+    tok.save_pretrained(str(final))
+    summary = summarize_training(policy, out.metrics, resume)
+    summary["model_path"] = str(final)
+    summary["base_model"] = model_path
+    summary["processes"] = int(args.world_size)
+    summary["parameters"] = {"total": sum(p.numel() for p in trainer.model.parameters()),
+                             "trained": sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)}
+    summary["timing"] = summarize_timing(read_jsonl(policy.metrics))  # seconds per step by part, shares
+    atomic_write_json(policy.path / "train_result.json", summary)
+    return summary
+
+
+def summarize_training(policy: RunDir, trainer_metrics: dict[str, Any], resumed_from: str | None) -> dict[str, Any]:
+    rows = [r for r in read_jsonl(policy.metrics) if r.get("phase") == "train"]
+    rkey = "rewards/rubric/mean"
+
+    def first_last(key: str) -> tuple[float | None, float | None]:
+        vals = [r[key] for r in rows if isinstance(r.get(key), int | float) and not math.isnan(r[key])]
+        return (vals[0], vals[-1]) if vals else (None, None)
+
+    r0, r1 = first_last(rkey)
+    return {
+        "steps": max((r["step"] for r in rows), default=0),
+        "logged_steps": len(rows),
+        "reward_first": r0,
+        "reward_last": r1,
+        "resumed_from": resumed_from,
+        "trainer": json.loads(json.dumps(trainer_metrics, default=float)),
+    }

@@ -1,0 +1,127 @@
+"""How configs compose: Hydra registration, the root config, and one method on its own.
+
+The schemas live in ``core.config`` (root groups, and ``CONF_DIR``: where ``conf/`` is) and
+next to each component (``core.registry.component``); this module imports the component
+packages so their schemas register, stores everything in Hydra's ConfigStore, and composes.
+``compose_method``/``instantiate_method`` build a method exactly as the trainer's config
+does, for the contract tests, ``harness.tools.simulate`` and ``perf.aggregation``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from hydra.core.config_store import ConfigStore
+
+from core.config import (  # noqa: F401 (the schemas, re-exported for entry points)
+    CONF_DIR,
+    REPO_ROOT,
+    Config,
+    DataConf,
+    EvalConf,
+    EvaluateConfig,
+    LoraConf,
+    LossType,
+    RunConf,
+    ScaleConf,
+    ScaleRewards,
+    TrackingConf,
+    TrainConf,
+)
+from core.registry import component, components  # noqa: F401 (component re-exported)
+
+COMPONENT_PACKAGES = ("methods", "evals.judges", "evals.benchmarks")
+
+
+def import_components() -> None:
+    for pkg_name in COMPONENT_PACKAGES:
+        pkg = importlib.import_module(pkg_name)
+        for mod in pkgutil.walk_packages(pkg.__path__, prefix=f"{pkg_name}."):
+            importlib.import_module(mod.name)
+
+
+def register() -> None:
+    """Store every schema in Hydra's ConfigStore (idempotent; call before compose)."""
+    import_components()
+    cs = ConfigStore.instance()
+    cs.store(name="base_config", node=Config)
+    cs.store(name="base_evaluate", node=EvaluateConfig)
+    cs.store(group="schema/peft", name="lora", node=LoraConf)
+    for (group, name), cls in components().items():
+        cs.store(group=f"schema/{group}", name=name, node=cls)
+
+
+def compose_config(config_name: str, overrides: Sequence[str] = ()) -> tuple[Any, dict[str, str]]:
+    """(config, chosen group options) as ``python -m <entry> <overrides>`` would compose them.
+
+    Call ``register()`` (and any entry-specific registration) first.
+    """
+    from hydra import compose, initialize_config_dir
+    from omegaconf import open_dict
+
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base=None):
+        cfg = compose(config_name, overrides=list(overrides), return_hydra_config=True)
+    choices = {k: str(v) for k, v in cfg.hydra.runtime.choices.items() if not k.startswith("hydra")}
+    with open_dict(cfg):
+        del cfg["hydra"]
+    return cfg, choices
+
+
+def compose_sweep(overrides: Sequence[str] = ()) -> tuple[Any, dict[str, str]]:
+    """The config and group choices that ``python -m harness.sweep <overrides>`` would get."""
+    register()
+    return compose_config("config", overrides)
+
+
+def compose_evaluate(overrides: Sequence[str] = ()) -> tuple[Any, dict[str, str]]:
+    """The config and group choices that ``python -m harness.evaluate <overrides>`` would get."""
+    register()
+    return compose_config("evaluate", overrides)
+
+
+def method_names(conf_dir: Path = CONF_DIR) -> list[str]:
+    return sorted(p.stem for p in (Path(conf_dir) / "method").glob("*.yaml"))
+
+
+def compose_method(
+    name: str, overrides: Sequence[str] = (), root: bool | None = None, conf_dir: Path = CONF_DIR
+) -> Any:
+    """The composed ``method`` node for ``conf/method/<name>.yaml``.
+
+    ``overrides`` are relative to the method (``"gamma=0"``). ``root=True`` composes the
+    root ``conf/config.yaml`` with ``method=<name>`` (what the trainer sees); ``False``
+    composes the method file on its own; ``None`` uses the root config when it exists.
+    """
+    from hydra import compose, initialize_config_dir
+
+    register()
+    conf_dir = Path(conf_dir).resolve()
+    if root is None:
+        root = (conf_dir / "config.yaml").is_file()
+    scoped = [_scope(o) for o in overrides]
+    with initialize_config_dir(config_dir=str(conf_dir), version_base=None):
+        if root:
+            cfg = compose(config_name="config", overrides=[f"method={name}", *scoped])
+        else:
+            cfg = compose(config_name=f"method/{name}", overrides=scoped)
+    return cfg.method
+
+
+def _scope(override: str) -> str:
+    """``gamma=0`` -> ``method.gamma=0``; keeps Hydra's ``+``/``++``/``~`` prefixes in front."""
+    head = len(override) - len(override.lstrip("+~"))
+    return f"{override[:head]}method.{override[head:]}"
+
+
+def instantiate_method(
+    name: str, overrides: Sequence[str] = (), root: bool | None = None, **kwargs: Any
+) -> Any:
+    """A fresh ``Method`` instance (fresh state) built from ``conf/method/<name>.yaml``."""
+    from hydra.utils import instantiate
+
+    return instantiate(compose_method(name, overrides, root=root), **kwargs)
+

@@ -1,0 +1,51 @@
+"""The GPU path of real scales: skipped on CPU-only machines (CI here), run where CUDA exists."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core.config import REPO_ROOT
+from harness.cell.train import gpu_plan
+from harness.compose import compose_sweep as compose
+
+torch = pytest.importorskip("torch")
+
+
+def test_real_scales_stay_on_cpu_without_a_gpu():
+    """Runs everywhere: on a CPU-only machine the plan never asks for bf16, vLLM or DeepSpeed."""
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU; see the gpu-marked tests")
+    cfg, _ = compose(["scale=qwen3_8b"])
+    plan = gpu_plan(cfg.scale)
+    assert plan == {"on_gpu": False, "dtype": torch.float32, "bf16": False, "use_vllm": False, "deepspeed": None}
+    assert REPO_ROOT.joinpath(cfg.scale.deepspeed).is_file()
+
+
+@pytest.mark.gpu
+def test_gpu_plan_uses_the_scale():
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA device")
+    cfg, _ = compose(["scale=qwen3_8b"])
+    plan = gpu_plan(cfg.scale)
+    assert plan["on_gpu"] and plan["bf16"] and plan["dtype"] == torch.bfloat16
+    assert plan["deepspeed"] and Path(plan["deepspeed"]).is_file()
+
+
+@pytest.mark.gpu
+@pytest.mark.slow
+def test_smoke_cell_trains_on_gpu(tmp_path, tiny_cache):
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA device")
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "FOCAL_HARNESS_CACHE": str(tiny_cache), "WANDB_MODE": "offline"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "harness.sweep", "experiment=smoke", f"run.root={tmp_path}",
+         "scale.gpus_per_node=1", "scale.dtype=bfloat16", "train.use_cpu=false"],
+        env=env, capture_output=True, text=True, timeout=900,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
