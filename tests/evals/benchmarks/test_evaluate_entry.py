@@ -55,7 +55,7 @@ def test_unscorable_real_data_stops_before_the_model_is_loaded_or_anything_writt
 
     from evals.benchmarks.base import BenchmarkCheckError
 
-    real = Path(__file__).resolve().parent.parent / "fixtures" / "real" / "arena_hard_v2"
+    real = Path(__file__).resolve().parents[2] / "fixtures" / "real" / "arena_hard_v2"
     cfg, choices = compose(["model=tiny", "benchmark=arena_hard", "tracking=none",
                             f"benchmark.path={real / 'question.jsonl'}", "benchmark.categories=[hard_prompt]",
                             f"benchmark.baseline_paths=[{real / 'model_answer' / 'o3-mini-2025-01-31.jsonl'}]",

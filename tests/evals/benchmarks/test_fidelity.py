@@ -20,7 +20,7 @@ from core.rubric import read_rows
 from evals import metrics
 from evals.arena_style import battle_features, design, fit_bt, win_rate_from_coefs
 
-REAL = Path(__file__).resolve().parent.parent / "fixtures" / "real"
+REAL = Path(__file__).resolve().parents[2] / "fixtures" / "real"
 
 
 def _annotations() -> list[dict]:

@@ -17,7 +17,7 @@ from evals.benchmarks.ifeval import IFEval
 from evals.benchmarks.writingbench import WritingBench
 from evals.evaluation import evaluate
 
-REAL = Path(__file__).resolve().parent.parent / "fixtures" / "real"
+REAL = Path(__file__).resolve().parents[2] / "fixtures" / "real"
 AH = REAL / "arena_hard_v2"
 O3 = str(AH / "model_answer" / "o3-mini-2025-01-31.jsonl")
 

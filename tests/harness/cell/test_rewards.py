@@ -101,7 +101,7 @@ def test_two_processes_score_like_one(tmp_path):
     import subprocess
     import sys
 
-    root = REPO_ROOT / "tests"
+    root = REPO_ROOT
     base = {**os.environ, "PYTHONPATH": str(root)}
     for k in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
         base.pop(k, None)
