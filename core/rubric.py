@@ -248,14 +248,18 @@ def _require(source: str, n: int, row: dict, *names: str) -> Any:
 # ----------------------------------------------------------------------------- formats
 
 _OPENRUBRICS_START = re.compile(r"^\s*(\d+)[.)]\s+(.*)$")
-_OPENRUBRICS_TAG = re.compile(r"\[(Hard Rule|Principle)\]", re.IGNORECASE)
+# the kind tag(s) closing a line: the kind position. A tag inside the text ("why a [Principle] tag
+# differs") is part of the text; only a tag that ends a line of the item says its kind.
+_OPENRUBRICS_TAG = re.compile(r"((?:\s*\[(?:Hard Rule|Principle)\])+)\s*$", re.IGNORECASE)
+_TAG_NAME = re.compile(r"\[(Hard Rule|Principle)\]", re.IGNORECASE)
 
 
 def parse_openrubrics_text(text: str) -> list[dict[str, Any]]:
     """Parse OpenRubrics' numbered rubric text: ``1. ... [Hard Rule]`` / ``2. ... [Principle]``.
 
     An item starts at a numbered line; a line that does not start with a number continues the
-    item above it (long items wrap). Every item needs exactly one kind tag, usually at its end.
+    item above it (long items wrap). The kind is the tag that ends a line of the item (usually
+    its last line); bracketed words elsewhere are text. Exactly one such tag per item.
     """
     blocks: list[list[str]] = []
     for line in text.split("\n"):
@@ -271,12 +275,19 @@ def parse_openrubrics_text(text: str) -> list[dict[str, Any]]:
             raise ValueError(f"text {s[:40]!r} comes before the first numbered item")
     items: list[dict[str, Any]] = []
     for k, parts in enumerate(blocks, start=1):
+        tags: list[str] = []
+        body_parts = []
+        for part in parts:
+            m = _OPENRUBRICS_TAG.search(part)
+            if m:
+                tags += _TAG_NAME.findall(m.group(1))
+                part = part[: m.start()]
+            body_parts.append(part)
         joined = " ".join(parts)
-        tags = _OPENRUBRICS_TAG.findall(joined)
         if len(tags) != 1:
             why = "does not end in [Hard Rule] or [Principle]" if not tags else "has more than one kind tag"
             raise ValueError(f"item {k} {joined[:40]!r} {why}")
-        body = " ".join(_OPENRUBRICS_TAG.sub(" ", joined).split())
+        body = " ".join(" ".join(body_parts).split())
         if not body:
             raise ValueError(f"item {k} has no text")
         items.append({"text": body, "kind": "hard_rule" if tags[0].lower() == "hard rule" else "principle"})
