@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -382,45 +382,43 @@ def from_harness(row: dict[str, Any], source: str = "<harness>", n: int = 1) -> 
     return build_example(source, n, row)
 
 
-FORMATS: dict[str, Callable[[dict[str, Any], str, int], Example]] = {
-    "harness": from_harness,
-    "openrubrics": from_openrubrics,
-    "rar": from_rar,
-}
+def _options(pitfall_polarity: str, options: Any) -> Any:
+    from core.layouts import LayoutOptions
+
+    if options is None:
+        return LayoutOptions(pitfall_polarity=pitfall_polarity)
+    return options
 
 
-def _parse_all(rows: Iterable[dict[str, Any]], source: str, fmt: str, pitfall_polarity: str) -> list[Example]:
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown rubric format {fmt!r}; known: {sorted(FORMATS)}")
-    if fmt != "rar":
-        return [FORMATS[fmt](row, source, n) for n, row in enumerate(rows, start=1)]
-    found: list[tuple[int, int, str]] = []
-    out = [from_rar(row, source, n, pitfall_polarity, found) for n, row in enumerate(rows, start=1)]
-    total = sum("rar:pitfall" in c.tags for e in out for c in e.rubric.criteria)
-    warn_pitfall_contradictions(source, pitfall_polarity, found, total)
-    return out
+def load_examples(path: str | Path, fmt: str = "harness", pitfall_polarity: str = "present",
+                  options: Any = None) -> list[Example]:
+    """Load and validate a whole file in layout ``fmt`` (``auto``: detected from the first row),
+    dispatched through ``core.layouts``; ``options`` is a ``core.layouts.LayoutOptions``.
+    Raises RubricFormatError on the first bad row (file, row, field, what was expected)."""
+    from core.layouts import load
 
-
-def load_examples(path: str | Path, fmt: str = "harness", pitfall_polarity: str = "present") -> list[Example]:
-    """Load and validate a whole file; raises RubricFormatError on the first bad row."""
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown rubric format {fmt!r}; known: {sorted(FORMATS)}")
     path = Path(path)
-    out = _parse_all(read_rows(path), str(path), fmt, pitfall_polarity)
+    out = load(path, str(fmt), _options(pitfall_polarity, options))
     ids = [e.id for e in out]
     if len(set(ids)) != len(ids):
-        dup = next(i for i in ids if ids.count(i) > 1)
-        raise RubricFormatError(str(path), ids.index(dup, ids.index(dup) + 1) + 1, "id", f"duplicate id {dup!r}")
+        seen: set[str] = set()
+        k, dup = next((k, i) for k, i in enumerate(ids) if i in seen or seen.add(i))
+        raise RubricFormatError(str(path), k + 1, "id", f"duplicate id {dup!r}")
     return out
 
 
 def load_hub_examples(repo_id: str, split: str = "train", fmt: str = "rar", pitfall_polarity: str = "present",
-                      **kwargs: Any) -> list[Example]:
+                      options: Any = None, **kwargs: Any) -> list[Example]:
     """Load a rubric dataset from the Hugging Face hub (needs network; offline use a local file)."""
     import datasets
 
+    from core.layouts import detect, parse_rows
+
     ds = datasets.load_dataset(repo_id, split=split, **kwargs)
-    return _parse_all((dict(r) for r in ds), f"{repo_id}[{split}]", fmt, pitfall_polarity)
+    source = f"{repo_id}[{split}]"
+    if fmt == "auto":
+        fmt = detect(dict(ds[0]), source)
+    return parse_rows((dict(r) for r in ds), source, str(fmt), _options(pitfall_polarity, options))
 
 
 def iter_kinds(examples: Iterable[Example]) -> dict[str, int]:
