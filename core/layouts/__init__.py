@@ -104,11 +104,14 @@ def missing_fields(row: dict[str, Any], layout: Layout) -> list[str]:
 
 def detect(row: dict[str, Any], source: str) -> str:
     """The layout the first row fits; else one line naming the closest layout and its missing field."""
-    scored = [(len(missing_fields(row, lay)), k, lay) for k, lay in enumerate(layouts().values())]
-    fits = [lay for miss, _, lay in scored if miss == 0]
+    scored = []  # (missing, -matched, registry order): fewest missing, then most matched
+    for k, lay in enumerate(layouts().values()):
+        miss = len(missing_fields(row, lay))
+        scored.append((miss, miss - len(lay.signature), k, lay))
+    fits = [lay for miss, _, _, lay in scored if miss == 0]
     if fits:
         return max(fits, key=lambda lay: len(lay.signature)).name
-    _, _, best = min(scored)
+    best = min(scored, key=lambda s: s[:3])[3]
     miss = missing_fields(row, best)[0]
     raise RubricFormatError(source, 1, miss.split("|")[0].split(":")[0],
                             f"fits no known layout; closest is '{best.name}', which needs '{miss}' "
