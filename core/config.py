@@ -93,6 +93,7 @@ class DataConf:
     name: str = MISSING
     path: str | None = None
     hub_id: str | None = None
+    data_files: str | None = None  # hub: a glob of the repository's files to read (RubricHub: RuRL/*.parquet)
     split: str = "train"
     format: DataFormat = DataFormat.harness
     limit: int | None = None
@@ -107,7 +108,8 @@ class DataConf:
     # prompts that must never be trained on (an evaluation benchmark's file, any layout): checked by
     # prompt id and text before training; data=healthbench_train sets it to HealthBench's eval file
     exclude_path: str | None = None
-    exclude_format: DataFormat = DataFormat.healthbench
+    exclude_format: DataFormat = DataFormat.auto
+    require_exclude: bool = False  # true: no exclude_path is an error (data drawn from an evaluation set)
 
 
 class LossType(StrEnum):

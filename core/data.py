@@ -34,13 +34,33 @@ def layout_options(data):
                          pitfall_polarity=_value(data, "pitfall_polarity"))
 
 
+DATA_SUFFIXES = (".parquet", ".jsonl", ".json")
+
+
+def _offline(data, e: Exception) -> RuntimeError:
+    why = (str(e).strip().splitlines() or [""])[0][:120]
+    return RuntimeError(f"data '{data.name}': cannot load hub dataset {data.hub_id!r} ({type(e).__name__}: {why}); "
+                        f"offline, set data.path to a local copy" + (f" of {data.data_files}" if data.get("data_files") else ""))
+
+
 def _hub(data, options) -> list[Example]:
+    """A hub dataset. With ``data.data_files`` (a glob) its files are downloaded into the hub cache and
+    read with the local readers: RubricHub's five files differ in schema, which ``datasets`` cannot unify."""
+    if not data.get("data_files"):
+        try:
+            return load_hub_examples(data.hub_id, data.split, _value(data, "format"), options=options)
+        except OSError as e:  # datasets' offline and not-found errors; a bad row is a RubricFormatError (ValueError)
+            raise _offline(data, e) from None
+    from huggingface_hub import snapshot_download
+
     try:
-        return load_hub_examples(data.hub_id, data.split, _value(data, "format"), options=options)
-    except OSError as e:  # offline, HF_HUB_OFFLINE=1 and a missing dataset are all OSErrors in datasets
-        why = (str(e).strip().splitlines() or [""])[0][:160]
-        raise RuntimeError(f"data '{data.name}': cannot load hub dataset {data.hub_id!r} ({type(e).__name__}: {why}); "
-                           f"offline, download it and set data.path to the local file") from None
+        root = Path(snapshot_download(data.hub_id, repo_type="dataset", allow_patterns=data.data_files))
+    except (OSError, ValueError) as e:  # offline, HF_HUB_OFFLINE=1, no such repository
+        raise _offline(data, e) from None
+    files = sorted(f for f in root.glob(data.data_files) if f.suffix in DATA_SUFFIXES)
+    if not files:
+        raise FileNotFoundError(f"data '{data.name}': no {data.data_files} in hub dataset {data.hub_id!r}")
+    return load_examples(files, _value(data, "format"), options=options)
 
 
 def prompt_text(e: Example) -> str:
@@ -48,14 +68,25 @@ def prompt_text(e: Example) -> str:
     return "\n".join(f"{m['role']}: {' '.join(m['content'].split())}" for m in e.messages)
 
 
-def check_disjoint(examples: list[Example], data) -> None:
-    """Fail fast if a training prompt is one of ``data.exclude_path``'s (an evaluation benchmark's):
-    the same prompt id, or the same conversation text (RuscaRL's parquet has no ids)."""
+def excluded_prompts(data) -> tuple[str, set[str], set[str]] | None:
+    """(file, prompt ids, prompt texts) of ``data.exclude_path`` (an evaluation benchmark's file), read
+    first so a missing or malformed one fails before the training data is downloaded or parsed."""
     path = data.get("exclude_path")
     if not path:
-        return
+        if data.get("require_exclude"):
+            raise ValueError(f"data '{data.name}': set data.exclude_path to the file the evaluation benchmark reads "
+                             "(training must never see its prompts)")
+        return None
     held = load_examples(resolve_path(path), _value(data, "exclude_format"))
-    ids, texts = {e.id for e in held}, {prompt_text(e) for e in held}
+    return path, {e.id for e in held}, {prompt_text(e) for e in held}
+
+
+def check_disjoint(examples: list[Example], data, excluded: tuple[str, set[str], set[str]] | None) -> None:
+    """Fail if a training prompt is one of the excluded ones: the same prompt id, or the same
+    conversation text (RuscaRL's parquet has no ids)."""
+    if excluded is None:
+        return
+    path, ids, texts = excluded
     for n, e in enumerate(examples, start=1):
         why = "prompt id" if e.id in ids else "prompt text" if prompt_text(e) in texts else None
         if why:
@@ -68,13 +99,14 @@ def check_disjoint(examples: list[Example], data) -> None:
 def load_training_examples(data) -> tuple[list[Example], list[Example]]:
     """(train, held-out). The split is a fixed shuffle (seed 0), independent of the run's seed."""
     options = layout_options(data)
+    excluded = excluded_prompts(data)
     if data.path:
         examples = load_examples(resolve_path(data.path), _value(data, "format"), options=options)
     elif data.hub_id:
         examples = _hub(data, options)
     else:
         raise ValueError(f"data '{data.name}': set either 'path' or 'hub_id'")
-    check_disjoint(examples, data)
+    check_disjoint(examples, data, excluded)
     if data.limit:
         examples = examples[: data.limit]
     n_held = int(round(len(examples) * float(data.heldout_fraction)))

@@ -48,7 +48,7 @@ class Context:
     source: str
     options: LayoutOptions
     unknown_rules: Counter = field(default_factory=Counter)  # function -> criteria
-    first_unknown: dict[str, int] = field(default_factory=dict)  # function -> first row
+    first_unknown: dict[str, tuple[str, int]] = field(default_factory=dict)  # function -> (file, row)
     notes: dict[str, Any] = field(default_factory=dict)
 
 
@@ -146,11 +146,15 @@ def iter_rows(path: Path, columns: Iterable[str] | None = None, batch_rows: int 
         raise RubricFormatError(str(path), None, "<file>", "no rows")
 
 
-def parse_rows(rows: Iterable[dict[str, Any]], source: str, fmt: str, options: LayoutOptions) -> list[Example]:
-    """Every row through one layout, then its file-level checks (unknown rule functions...)."""
+def parse_files(files: Iterable[tuple[str, Iterable[dict[str, Any]]]], fmt: str, options: LayoutOptions) -> list[Example]:
+    """Every row of every (source, rows) through one layout, then its checks over them all
+    (unknown rule functions are listed once for a whole dataset, not file by file)."""
     lay = layouts()[fmt]
-    ctx = Context(source, options)
-    out = [e for n, row in enumerate(rows, start=1) if (e := lay.parse(row, n, ctx)) is not None]
+    ctx = Context("", options)
+    out: list[Example] = []
+    for source, rows in files:
+        ctx.source = source
+        out += [e for n, row in enumerate(rows, start=1) if (e := lay.parse(row, n, ctx)) is not None]
     if lay.finish is not None:
         lay.finish(ctx, out)
     return out
@@ -160,16 +164,17 @@ def first_row(path: Path) -> dict[str, Any]:
     return next(iter_rows(path, batch_rows=1))
 
 
-def load(path: Path, fmt: str, options: LayoutOptions) -> list[Example]:
-    """A file in layout ``fmt`` (``auto``: detected from its first row)."""
+def load(paths: list[Path], fmt: str, options: LayoutOptions) -> list[Example]:
+    """Files in layout ``fmt`` (``auto``: detected from the first row of the first file)."""
     known = layouts()
     if fmt != "auto" and fmt not in known:
         raise ValueError(f"unknown rubric format {fmt!r}; known: {sorted(known)} or 'auto'")
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such rubric file")
+    for path in paths:
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no such rubric file")
     if fmt == "auto":
-        fmt = detect(first_row(path), str(path))
-    return parse_rows(iter_rows(path, known[fmt].columns), str(path), fmt, options)
+        fmt = detect(first_row(paths[0]), str(paths[0]))
+    return parse_files(((str(p), iter_rows(p, known[fmt].columns)) for p in paths), fmt, options)
 
 
 def tag_value(v: Any) -> str:

@@ -76,7 +76,7 @@ def _criterion(item: dict[str, Any], k: int, n: int, ctx: Context, row_tags: lis
             tags += ["verifier:llm_for_rule"]
         else:
             ctx.unknown_rules[fn] += 1
-            ctx.first_unknown.setdefault(fn, n)
+            ctx.first_unknown.setdefault(fn, (src, n))
         text = _rule_text(text, params)
     else:
         tags += ["verifier:llm"]
@@ -111,8 +111,8 @@ def from_verl(row: dict[str, Any], n: int, ctx: Context) -> Example | None:
 def _finish(ctx: Context, examples: list[Example]) -> None:
     if ctx.unknown_rules:
         listed = ", ".join(f"{fn} ({c})" for fn, c in ctx.unknown_rules.most_common())
-        first = min(ctx.first_unknown.values())
-        raise RubricFormatError(ctx.source, first, "reward_model.rubrics.tags.function",
+        source, row = next(iter(ctx.first_unknown.values()))
+        raise RubricFormatError(source, row, "reward_model.rubrics.tags.function",
                                 f"{sum(ctx.unknown_rules.values())} rule criteria use functions the rules judge "
                                 f"does not know: {listed}; set data.unknown_rules=llm to have the LLM judge them")
     if ctx.options.abilities is not None and not examples:
