@@ -12,9 +12,17 @@ import logging
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 Kind = Literal["hard_rule", "principle"]
 log = logging.getLogger(__name__)
@@ -34,19 +42,13 @@ class Criterion(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    text: str = Field(min_length=1)
+    # stripped, then non-empty: in pydantic's core, not a Python validator (3 M criteria load in seconds)
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
     kind: Kind
     weight: float | None = None
     points: float | None = None
     tags: tuple[str, ...] = ()
     check: dict[str, Any] | None = None
-
-    @field_validator("text")
-    @classmethod
-    def _not_blank(cls, v: str) -> str:
-        if not v.strip():
-            raise ValueError("must not be blank")
-        return v.strip()
 
     @field_validator("check")
     @classmethod

@@ -56,13 +56,15 @@ class Context:
 class Layout:
     """parse(row, n, ctx) -> Example, or None for a row the options leave out.
     signature: fields that identify the layout ("a|b" alternatives, "x.0.y" paths, ":str" type).
-    finish(ctx, examples) runs once after the last row (file-level errors and warnings)."""
+    finish(ctx, examples) runs once after the last row (file-level errors and warnings).
+    nulls: the parser treats a null field as an absent one, so parquet rows skip ``_drop_nulls``."""
 
     name: str
     parse: Callable[[dict[str, Any], int, Context], Example | None]
     signature: tuple[str, ...]
     columns: tuple[str, ...] | None = None
     finish: Callable[[Context, list[Example]], None] | None = None
+    nulls: bool = False  # True: the parser reads parquet's null struct fields as absent itself (faster)
 
 
 LAYOUTS: dict[str, Layout] = {}
@@ -121,7 +123,8 @@ def detect(row: dict[str, Any], source: str) -> str:
 # ----------------------------------------------------------------------------- reading
 
 
-def iter_rows(path: Path, columns: Iterable[str] | None = None, batch_rows: int = 1024) -> Iterator[dict[str, Any]]:
+def iter_rows(path: Path, columns: Iterable[str] | None = None, batch_rows: int = 1024,
+              keep_nulls: bool = False) -> Iterator[dict[str, Any]]:
     """Rows of a parquet file streamed in record batches (only ``columns`` when given, those the
     file has), else of a JSONL/JSON file through ``core.rubric.read_rows``."""
     raw = path.open("rb").read(4)
@@ -138,7 +141,7 @@ def iter_rows(path: Path, columns: Iterable[str] | None = None, batch_rows: int 
         for batch in f.iter_batches(batch_size=batch_rows, columns=cols):
             for r in batch.to_pylist():
                 empty = False
-                yield _drop_nulls(r)
+                yield r if keep_nulls else _drop_nulls(r)
     except Exception as e:  # pyarrow's own errors -> one line naming the file
         raise RubricFormatError(str(path), None, "<file>", f"not a readable parquet file ({str(e).splitlines()[0]})") \
             from None
@@ -174,7 +177,7 @@ def load(paths: list[Path], fmt: str, options: LayoutOptions) -> list[Example]:
             raise FileNotFoundError(f"{path}: no such rubric file")
     if fmt == "auto":
         fmt = detect(first_row(paths[0]), str(paths[0]))
-    return parse_files(((str(p), iter_rows(p, known[fmt].columns)) for p in paths), fmt, options)
+    return parse_files(((str(p), iter_rows(p, known[fmt].columns, keep_nulls=known[fmt].nulls)) for p in paths), fmt, options)
 
 
 def tag_value(v: Any) -> str:
