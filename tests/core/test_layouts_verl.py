@@ -179,3 +179,12 @@ def test_mapped_rules_are_scored_by_the_rules_judge():
     assert score_criterion(bullets, "* a\n* b\n* c") is True
     first_word = next(c for c in rules if c.check["id"].endswith("nth_paragraph_first_word"))
     assert score_criterion(first_word, "Water daily.\n\nNext check the balcony.") is True
+
+
+def test_the_files_of_one_dataset_load_together_and_unknown_rules_are_listed_once():
+    ex = load_examples([RH_IF, RH_MED], "auto", options=LLM_RULES)
+    assert [e.id for e in ex] == ["instruction_following-1", "instruction_following-2", "instruction_following-3",
+                                  "medical-1", "medical-2"]
+    with pytest.raises(RubricFormatError, match=r"2 rule criteria use functions") as e:
+        load_examples([RH_MED, RH_IF], "verl")
+    assert e.value.source == str(RH_IF) and e.value.row == 1
