@@ -45,6 +45,24 @@ class DataFormat(StrEnum):
     harness = "harness"
     openrubrics = "openrubrics"
     rar = "rar"
+    verl = "verl"  # RubricHub, RuscaRL: reward_model.rubrics [{criterion, points, tags}]
+    healthbench = "healthbench"  # simple-evals rows: rubrics [{criterion, points, tags}], prompt_id
+    researchrubrics = "researchrubrics"  # rubrics [{criterion, weight, axis}], sample_id
+    auto = "auto"  # detected from the first row (core.layouts.detect)
+
+
+class CriterionKind(StrEnum):
+    """The paper's criterion kinds (``data.judged_kind``)."""
+
+    hard_rule = "hard_rule"
+    principle = "principle"
+
+
+class UnknownRules(StrEnum):
+    """A verl ``verifier: rule`` whose function the rules judge lacks: stop (``error``) or ask the LLM judge."""
+
+    error = "error"
+    llm = "llm"
 
 
 class EvalBackend(StrEnum):
@@ -76,16 +94,28 @@ class PitfallPolarity(StrEnum):
 
 @dataclass
 class DataConf:
-    """Training rubric data: a local JSONL (harness/openrubrics/rar format) or a hub id."""
+    """Training rubric data: a local JSONL/JSON/parquet file in one of the ``DataFormat`` layouts, or a hub id."""
 
     name: str = MISSING
     path: str | None = None
     hub_id: str | None = None
+    data_files: str | None = None  # hub: a glob of the repository's files to read (RubricHub: RuRL/*.parquet)
     split: str = "train"
     format: DataFormat = DataFormat.harness
     limit: int | None = None
     heldout_fraction: float = 0.0
     pitfall_polarity: PitfallPolarity = PitfallPolarity.present  # rar format: see core.rubric.from_rar
+    # verl/healthbench/researchrubrics (core/layouts, docs/guides/own-data.md): the kind of criteria an LLM
+    # judges (they are graded met / not met for their points, hence hard_rule), what to do with rule
+    # functions the rules judge lacks, which verl abilities (or data sources) to keep (null: all)
+    judged_kind: CriterionKind = CriterionKind.hard_rule
+    unknown_rules: UnknownRules = UnknownRules.error
+    abilities: list[str] | None = None
+    # prompts that must never be trained on (an evaluation benchmark's file, any layout): checked by
+    # prompt id and text before training; data=healthbench_train sets it to HealthBench's eval file
+    exclude_path: str | None = None
+    exclude_format: DataFormat = DataFormat.auto
+    require_exclude: bool = False  # true: no exclude_path is an error (data drawn from an evaluation set)
 
 
 class LossType(StrEnum):

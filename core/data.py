@@ -1,11 +1,12 @@
-"""Training data: rubric examples from a bundled/local JSONL or the hub, with a held-out split."""
+"""Training data: rubric examples from a bundled/local file or the hub, with a held-out split."""
 
 from __future__ import annotations
 
 import random
 from pathlib import Path
 
-from core.rubric import Example, load_examples, load_hub_examples
+from core.config import DataConf
+from core.rubric import Example, RubricFormatError, load_examples, load_hub_examples
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 
@@ -17,20 +18,95 @@ def resolve_path(path: str) -> Path:
     return Path(path).expanduser()
 
 
-def _polarity(data) -> str:
-    """The RaR pitfall convention of a data config (an enum in typed configs, a string in plain ones)."""
-    v = data.get("pitfall_polarity") or "present"
+def _value(data, name: str) -> str:
+    """An option of a data config (an enum in typed configs, a string in plain ones; absent: DataConf's default)."""
+    v = data.get(name) or getattr(DataConf, name)
     return str(getattr(v, "value", v))
+
+
+def layout_options(data):
+    """The ``data.*`` options the layouts read (core.layouts.LayoutOptions); absent keys keep their defaults."""
+    from core.layouts import LayoutOptions
+
+    abilities = data.get("abilities")
+    return LayoutOptions(judged_kind=_value(data, "judged_kind"), unknown_rules=_value(data, "unknown_rules"),
+                         abilities=None if abilities is None else tuple(str(a) for a in abilities),
+                         pitfall_polarity=_value(data, "pitfall_polarity"))
+
+
+DATA_SUFFIXES = (".parquet", ".jsonl", ".json")
+
+
+def _offline(data, e: Exception) -> RuntimeError:
+    why = (str(e).strip().splitlines() or [""])[0][:120]
+    return RuntimeError(f"data '{data.name}': cannot load hub dataset {data.hub_id!r} ({type(e).__name__}: {why}); "
+                        f"offline, set data.path to a local copy" + (f" of {data.data_files}" if data.get("data_files") else ""))
+
+
+def _hub(data, options) -> list[Example]:
+    """A hub dataset. With ``data.data_files`` (a glob) its files are downloaded into the hub cache and
+    read with the local readers: RubricHub's five files differ in schema, which ``datasets`` cannot unify."""
+    if not data.get("data_files"):
+        try:
+            return load_hub_examples(data.hub_id, data.split, _value(data, "format"), options=options)
+        except OSError as e:  # datasets' offline and not-found errors; a bad row is a RubricFormatError (ValueError)
+            raise _offline(data, e) from None
+    from huggingface_hub import snapshot_download
+
+    try:
+        root = Path(snapshot_download(data.hub_id, repo_type="dataset", allow_patterns=data.data_files))
+    except (OSError, ValueError) as e:  # offline, HF_HUB_OFFLINE=1, no such repository
+        raise _offline(data, e) from None
+    files = sorted(f for f in root.glob(data.data_files) if f.suffix in DATA_SUFFIXES)
+    if not files:
+        raise FileNotFoundError(f"data '{data.name}': no {data.data_files} in hub dataset {data.hub_id!r}")
+    return load_examples(files, _value(data, "format"), options=options)
+
+
+def prompt_text(e: Example) -> str:
+    """A conversation as one comparable string (whitespace-normalized)."""
+    return "\n".join(f"{m['role']}: {' '.join(m['content'].split())}" for m in e.messages)
+
+
+def excluded_prompts(data) -> tuple[str, set[str], set[str]] | None:
+    """(file, prompt ids, prompt texts) of ``data.exclude_path`` (an evaluation benchmark's file), read
+    first so a missing or malformed one fails before the training data is downloaded or parsed."""
+    path = data.get("exclude_path")
+    if not path:
+        if data.get("require_exclude"):
+            raise ValueError(f"data '{data.name}': set data.exclude_path to the file the evaluation benchmark reads "
+                             "(training must never see its prompts)")
+        return None
+    held = load_examples(resolve_path(path), _value(data, "exclude_format"))
+    return path, {e.id for e in held}, {prompt_text(e) for e in held}
+
+
+def check_disjoint(examples: list[Example], data, excluded: tuple[str, set[str], set[str]] | None) -> None:
+    """Fail if a training prompt is one of the excluded ones: the same prompt id, or the same
+    conversation text (RuscaRL's parquet has no ids)."""
+    if excluded is None:
+        return
+    path, ids, texts = excluded
+    for n, e in enumerate(examples, start=1):
+        why = "prompt id" if e.id in ids else "prompt text" if prompt_text(e) in texts else None
+        if why:
+            bad = sum(x.id in ids or prompt_text(x) in texts for x in examples)
+            raise RubricFormatError(str(data.get("path") or data.get("hub_id")), n, "prompt",
+                                    f"{bad} training prompts are in the evaluation set {path} (first: {why} "
+                                    f"{e.id!r}); train on a split without them")
 
 
 def load_training_examples(data) -> tuple[list[Example], list[Example]]:
     """(train, held-out). The split is a fixed shuffle (seed 0), independent of the run's seed."""
+    options = layout_options(data)
+    excluded = excluded_prompts(data)
     if data.path:
-        examples = load_examples(resolve_path(data.path), data.format, _polarity(data))
+        examples = load_examples(resolve_path(data.path), _value(data, "format"), options=options)
     elif data.hub_id:
-        examples = load_hub_examples(data.hub_id, data.split, data.format, _polarity(data))
+        examples = _hub(data, options)
     else:
         raise ValueError(f"data '{data.name}': set either 'path' or 'hub_id'")
+    check_disjoint(examples, data, excluded)
     if data.limit:
         examples = examples[: data.limit]
     n_held = int(round(len(examples) * float(data.heldout_fraction)))

@@ -10,11 +10,19 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 Kind = Literal["hard_rule", "principle"]
 log = logging.getLogger(__name__)
@@ -34,19 +42,13 @@ class Criterion(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    text: str = Field(min_length=1)
+    # stripped, then non-empty: in pydantic's core, not a Python validator (3 M criteria load in seconds)
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
     kind: Kind
     weight: float | None = None
     points: float | None = None
     tags: tuple[str, ...] = ()
     check: dict[str, Any] | None = None
-
-    @field_validator("text")
-    @classmethod
-    def _not_blank(cls, v: str) -> str:
-        if not v.strip():
-            raise ValueError("must not be blank")
-        return v.strip()
 
     @field_validator("check")
     @classmethod
@@ -248,14 +250,18 @@ def _require(source: str, n: int, row: dict, *names: str) -> Any:
 # ----------------------------------------------------------------------------- formats
 
 _OPENRUBRICS_START = re.compile(r"^\s*(\d+)[.)]\s+(.*)$")
-_OPENRUBRICS_TAG = re.compile(r"\[(Hard Rule|Principle)\]", re.IGNORECASE)
+# the kind tag(s) closing a line: the kind position. A tag inside the text ("why a [Principle] tag
+# differs") is part of the text; only a tag that ends a line of the item says its kind.
+_OPENRUBRICS_TAG = re.compile(r"((?:\s*\[(?:Hard Rule|Principle)\])+)\s*$", re.IGNORECASE)
+_TAG_NAME = re.compile(r"\[(Hard Rule|Principle)\]", re.IGNORECASE)
 
 
 def parse_openrubrics_text(text: str) -> list[dict[str, Any]]:
     """Parse OpenRubrics' numbered rubric text: ``1. ... [Hard Rule]`` / ``2. ... [Principle]``.
 
     An item starts at a numbered line; a line that does not start with a number continues the
-    item above it (long items wrap). Every item needs exactly one kind tag, usually at its end.
+    item above it (long items wrap). The kind is the tag that ends a line of the item (usually
+    its last line); bracketed words elsewhere are text. Exactly one such tag per item.
     """
     blocks: list[list[str]] = []
     for line in text.split("\n"):
@@ -271,12 +277,19 @@ def parse_openrubrics_text(text: str) -> list[dict[str, Any]]:
             raise ValueError(f"text {s[:40]!r} comes before the first numbered item")
     items: list[dict[str, Any]] = []
     for k, parts in enumerate(blocks, start=1):
+        tags: list[str] = []
+        body_parts = []
+        for part in parts:
+            m = _OPENRUBRICS_TAG.search(part)
+            if m:
+                tags += _TAG_NAME.findall(m.group(1))
+                part = part[: m.start()]
+            body_parts.append(part)
         joined = " ".join(parts)
-        tags = _OPENRUBRICS_TAG.findall(joined)
         if len(tags) != 1:
             why = "does not end in [Hard Rule] or [Principle]" if not tags else "has more than one kind tag"
             raise ValueError(f"item {k} {joined[:40]!r} {why}")
-        body = " ".join(_OPENRUBRICS_TAG.sub(" ", joined).split())
+        body = " ".join(" ".join(body_parts).split())
         if not body:
             raise ValueError(f"item {k} has no text")
         items.append({"text": body, "kind": "hard_rule" if tags[0].lower() == "hard rule" else "principle"})
@@ -371,45 +384,43 @@ def from_harness(row: dict[str, Any], source: str = "<harness>", n: int = 1) -> 
     return build_example(source, n, row)
 
 
-FORMATS: dict[str, Callable[[dict[str, Any], str, int], Example]] = {
-    "harness": from_harness,
-    "openrubrics": from_openrubrics,
-    "rar": from_rar,
-}
+def _options(pitfall_polarity: str, options: Any) -> Any:
+    from core.layouts import LayoutOptions
+
+    if options is None:
+        return LayoutOptions(pitfall_polarity=pitfall_polarity)
+    return options
 
 
-def _parse_all(rows: Iterable[dict[str, Any]], source: str, fmt: str, pitfall_polarity: str) -> list[Example]:
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown rubric format {fmt!r}; known: {sorted(FORMATS)}")
-    if fmt != "rar":
-        return [FORMATS[fmt](row, source, n) for n, row in enumerate(rows, start=1)]
-    found: list[tuple[int, int, str]] = []
-    out = [from_rar(row, source, n, pitfall_polarity, found) for n, row in enumerate(rows, start=1)]
-    total = sum("rar:pitfall" in c.tags for e in out for c in e.rubric.criteria)
-    warn_pitfall_contradictions(source, pitfall_polarity, found, total)
-    return out
+def load_examples(path: str | Path | Sequence[str | Path], fmt: str = "harness", pitfall_polarity: str = "present",
+                  options: Any = None) -> list[Example]:
+    """Load and validate a file (or the files of one dataset) in layout ``fmt`` (``auto``: detected
+    from the first row), dispatched through ``core.layouts``; ``options``: a ``LayoutOptions``.
+    Raises RubricFormatError on the first bad row (file, row, field, what was expected)."""
+    from core.layouts import load
 
-
-def load_examples(path: str | Path, fmt: str = "harness", pitfall_polarity: str = "present") -> list[Example]:
-    """Load and validate a whole file; raises RubricFormatError on the first bad row."""
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown rubric format {fmt!r}; known: {sorted(FORMATS)}")
-    path = Path(path)
-    out = _parse_all(read_rows(path), str(path), fmt, pitfall_polarity)
-    ids = [e.id for e in out]
-    if len(set(ids)) != len(ids):
-        dup = next(i for i in ids if ids.count(i) > 1)
-        raise RubricFormatError(str(path), ids.index(dup, ids.index(dup) + 1) + 1, "id", f"duplicate id {dup!r}")
+    paths = [Path(path)] if isinstance(path, str | Path) else [Path(p) for p in path]
+    out = load(paths, str(fmt), _options(pitfall_polarity, options))
+    seen: dict[str, int] = {}
+    for k, e in enumerate(out):
+        if seen.setdefault(e.id, k) != k:
+            raise RubricFormatError(str(paths[0]) if len(paths) == 1 else f"{len(paths)} files", k + 1, "id",
+                                    f"duplicate id {e.id!r}")
     return out
 
 
 def load_hub_examples(repo_id: str, split: str = "train", fmt: str = "rar", pitfall_polarity: str = "present",
-                      **kwargs: Any) -> list[Example]:
-    """Load a rubric dataset from the Hugging Face hub (needs network; offline use a local file)."""
+                      options: Any = None, **kwargs: Any) -> list[Example]:
+    """Load a rubric dataset through ``datasets`` (needs network; offline use a local file)."""
     import datasets
 
+    from core.layouts import detect, parse_files
+
     ds = datasets.load_dataset(repo_id, split=split, **kwargs)
-    return _parse_all((dict(r) for r in ds), f"{repo_id}[{split}]", fmt, pitfall_polarity)
+    source = f"{repo_id}[{split}]"
+    if fmt == "auto":
+        fmt = detect(dict(ds[0]), source)
+    return parse_files([(source, (dict(r) for r in ds))], str(fmt), _options(pitfall_polarity, options))
 
 
 def iter_kinds(examples: Iterable[Example]) -> dict[str, int]:

@@ -1,0 +1,185 @@
+"""The registry of training-data layouts behind ``core.rubric.load_examples``.
+
+One module per published layout (verl, healthbench, researchrubrics; harness/openrubrics/rar
+live in ``core.rubric``), each registering a ``Layout``: how to parse one row, which top-level
+columns it reads (parquet reads only those, so verl's ``extra_info`` copy of every rubric
+costs nothing), and the fields that identify it so ``format: auto`` can pick it from the
+first row or, when none fits, name the closest layout and the field it lacks.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.config import DataConf
+from core.rubric import Example, RubricFormatError, _drop_nulls, read_rows
+
+
+def _default(name: str) -> str:
+    """A typed option's default, written once in ``DataConf``."""
+    return str(getattr(DataConf, name).value)
+
+
+@dataclass(frozen=True)
+class LayoutOptions:
+    """How a layout's rows become criteria (the ``data.*`` options; see docs/guides/own-data.md).
+
+    judged_kind: the kind of criteria an LLM judges (verl ``verifier: llm``, no verifier,
+      HealthBench and ResearchRubrics items). unknown_rules: ``error`` or ``llm`` for a verl
+      ``verifier: rule`` whose function the rules judge does not know. abilities: keep only
+      verl rows whose ``ability`` (or ``data_source``) is one of these.
+    """
+
+    judged_kind: str = _default("judged_kind")
+    unknown_rules: str = _default("unknown_rules")
+    abilities: tuple[str, ...] | None = None
+    pitfall_polarity: str = _default("pitfall_polarity")
+
+
+@dataclass
+class Context:
+    """Per-file parsing state: the options, and what a layout reports once the file is read."""
+
+    source: str
+    options: LayoutOptions
+    unknown_rules: Counter = field(default_factory=Counter)  # function -> criteria
+    first_unknown: dict[str, tuple[str, int]] = field(default_factory=dict)  # function -> (file, row)
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """parse(row, n, ctx) -> Example, or None for a row the options leave out.
+    signature: fields that identify the layout ("a|b" alternatives, "x.0.y" paths, ":str" type).
+    finish(ctx, examples) runs once after the last row (file-level errors and warnings).
+    nulls: the parser treats a null field as an absent one, so parquet rows skip ``_drop_nulls``."""
+
+    name: str
+    parse: Callable[[dict[str, Any], int, Context], Example | None]
+    signature: tuple[str, ...]
+    columns: tuple[str, ...] | None = None
+    finish: Callable[[Context, list[Example]], None] | None = None
+    nulls: bool = False  # True: the parser reads parquet's null struct fields as absent itself (faster)
+
+
+LAYOUTS: dict[str, Layout] = {}
+_MODULES = ("core.layouts.classic", "core.layouts.verl", "core.layouts.healthbench", "core.layouts.researchrubrics")
+
+
+def register(layout: Layout) -> Layout:
+    LAYOUTS[layout.name] = layout
+    return layout
+
+
+def layouts() -> dict[str, Layout]:
+    for m in _MODULES:
+        importlib.import_module(m)
+    return LAYOUTS
+
+
+# ----------------------------------------------------------------------------- detection
+
+
+def _has(row: Any, spec: str) -> bool:
+    path, _, typ = spec.partition(":")
+    v = row
+    for part in path.split("."):
+        if isinstance(v, list) and part.isdigit():
+            v = v[int(part)] if int(part) < len(v) else None
+        elif isinstance(v, dict):
+            v = v.get(part)
+        else:
+            return False
+        if v is None:
+            return False
+    return {"str": isinstance(v, str), "list": isinstance(v, list)}.get(typ, True)
+
+
+def missing_fields(row: dict[str, Any], layout: Layout) -> list[str]:
+    return [spec for spec in layout.signature if not any(_has(row, alt) for alt in spec.split("|"))]
+
+
+def detect(row: dict[str, Any], source: str) -> str:
+    """The layout the first row fits; else one line naming the closest layout and its missing field."""
+    scored = []  # (missing, -matched, registry order): fewest missing, then most matched
+    for k, lay in enumerate(layouts().values()):
+        miss = len(missing_fields(row, lay))
+        scored.append((miss, miss - len(lay.signature), k, lay))
+    fits = [lay for miss, _, _, lay in scored if miss == 0]
+    if fits:
+        return max(fits, key=lambda lay: len(lay.signature)).name
+    best = min(scored, key=lambda s: s[:3])[3]
+    miss = missing_fields(row, best)[0]
+    raise RubricFormatError(source, 1, miss.split("|")[0].split(":")[0],
+                            f"fits no known layout; closest is '{best.name}', which needs '{miss}' "
+                            f"(set data.format to one of {sorted(LAYOUTS)})")
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def iter_rows(path: Path, columns: Iterable[str] | None = None, batch_rows: int = 1024,
+              keep_nulls: bool = False) -> Iterator[dict[str, Any]]:
+    """Rows of a parquet file streamed in record batches (only ``columns`` when given, those the
+    file has), else of a JSONL/JSON file through ``core.rubric.read_rows``."""
+    raw = path.open("rb").read(4)
+    if path.suffix.lower() != ".parquet" and raw != b"PAR1":
+        yield from read_rows(path)
+        return
+    import pyarrow.parquet as pq
+
+    empty = True
+    try:
+        f = pq.ParquetFile(path)
+        have = set(f.schema_arrow.names)
+        cols = None if columns is None else [c for c in columns if c in have]
+        for batch in f.iter_batches(batch_size=batch_rows, columns=cols):
+            for r in batch.to_pylist():
+                empty = False
+                yield r if keep_nulls else _drop_nulls(r)
+    except Exception as e:  # pyarrow's own errors -> one line naming the file
+        raise RubricFormatError(str(path), None, "<file>", f"not a readable parquet file ({str(e).splitlines()[0]})") \
+            from None
+    if empty:
+        raise RubricFormatError(str(path), None, "<file>", "no rows")
+
+
+def parse_files(files: Iterable[tuple[str, Iterable[dict[str, Any]]]], fmt: str, options: LayoutOptions) -> list[Example]:
+    """Every row of every (source, rows) through one layout, then its checks over them all
+    (unknown rule functions are listed once for a whole dataset, not file by file)."""
+    lay = layouts()[fmt]
+    ctx = Context("", options)
+    out: list[Example] = []
+    for source, rows in files:
+        ctx.source = source
+        out += [e for n, row in enumerate(rows, start=1) if (e := lay.parse(row, n, ctx)) is not None]
+    if lay.finish is not None:
+        lay.finish(ctx, out)
+    return out
+
+
+def first_row(path: Path) -> dict[str, Any]:
+    return next(iter_rows(path, batch_rows=1))
+
+
+def load(paths: list[Path], fmt: str, options: LayoutOptions) -> list[Example]:
+    """Files in layout ``fmt`` (``auto``: detected from the first row of the first file)."""
+    known = layouts()
+    if fmt != "auto" and fmt not in known:
+        raise ValueError(f"unknown rubric format {fmt!r}; known: {sorted(known)} or 'auto'")
+    for path in paths:
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no such rubric file")
+    if fmt == "auto":
+        fmt = detect(first_row(paths[0]), str(paths[0]))
+    return parse_files(((str(p), iter_rows(p, known[fmt].columns, keep_nulls=known[fmt].nulls)) for p in paths), fmt, options)
+
+
+def tag_value(v: Any) -> str:
+    """A tag value as the report groups it: lower case, words joined by '_' ("Explicit Criteria" -> explicit_criteria)."""
+    return "_".join(str(v).lower().split())
