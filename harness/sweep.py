@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import time
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
@@ -26,7 +27,11 @@ def main(cfg: DictConfig) -> dict:
     from harness.cell.run import run_cell, summary_table, train_worker
     from harness.launch import preemption
     from harness.models.resolve import check_model
+    from harness.records import jobs
+    from harness.records.store import sweep_dir
 
+    start = time.time()
+    import_s = jobs.import_heavy()
     check_model(str(cfg.scale.model))  # a missing optional extra fails here, in one line, before any work
     choices = {k: str(v) for k, v in HydraConfig.get().runtime.choices.items() if not k.startswith("hydra")}
     preemption.watch()
@@ -42,6 +47,7 @@ def main(cfg: DictConfig) -> dict:
             sys.exit(-1)
         raise
     print("\n" + summary_table(result), flush=True)
+    jobs.append(sweep_dir(cfg.run), jobs.job_record(HydraConfig.get().overrides.task, start, time.time(), import_s, result))
     return result
 
 

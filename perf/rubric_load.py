@@ -6,7 +6,7 @@ about 3 M criteria: 80 % LLM-judged rows of 24-42 criteria, 20 % instruction-fol
 rubric), then measures, each step in a fresh process so peaks do not mix:
 
 * ``load_examples``: ``core.rubric.load_examples(path, "verl")``, the validated examples;
-* ``training dataset``: the same, then ``harness.train.training_dataset`` (TRL's input), and the
+* ``training dataset``: the same, then ``harness.cell.train.training_dataset`` (TRL's input), and the
   same columns built as Arrow columns (``columnar_dataset``), for comparison.
 
 Target (issue 28): the whole load under 60 s and 4 GB. Run alone (it is heavy):
@@ -88,7 +88,7 @@ def _rss_gb() -> float:
 
 
 def columnar_dataset(examples):
-    """The same columns as harness.train.training_dataset, built as Arrow columns instead of a list of
+    """The same columns as harness.cell.train.training_dataset, built as Arrow columns instead of a list of
     row dicts (``Dataset.from_list``): what the trainer's dataset could cost."""
     import pyarrow as pa
     from datasets import Dataset
@@ -101,7 +101,7 @@ def columnar_dataset(examples):
 def child(path: str, step: str) -> None:
     sys.path.insert(0, str(ROOT))
     if step == "dataset":
-        from harness.train import training_dataset  # torch, TRL...: their memory is not the data's
+        from harness.cell.train import training_dataset  # torch, TRL...: their memory is not the data's
     if step == "columnar":
         import datasets  # noqa: F401
     from core.rubric import load_examples
@@ -141,7 +141,7 @@ def main() -> None:
                                  capture_output=True, text=True)
             rows.append((step, json.loads(res.stdout.strip().splitlines()[-1])))
     print(f"\n{'step':<34} {'rows':>8} {'criteria':>10} {'wall s':>7} {'cpu s':>6} {'peak GB':>8} {'after imports':>14}")
-    names = {"load": "load_examples", "dataset": "+ training dataset (harness.train)",
+    names = {"load": "load_examples", "dataset": "+ training dataset (harness.cell.train)",
              "columnar": "+ training dataset (Arrow columns)"}
     for step, r in rows:
         secs = r["load_s"] + r.get("dataset_s", 0.0)

@@ -79,6 +79,24 @@ def _count_done(folder: Path, since: float) -> int:
 _STOP: dict[int, threading.Event] = {}
 
 
+def _mmss(seconds: float) -> str:
+    s = int(round(seconds))
+    return f"{s // 60:02d}:{s % 60:02d}"
+
+
+def progress_line(elapsed: float, policies: int, cells: int, jobs: int | None, members: int, width: int = 24) -> str:
+    """``[#####-----] 14/126 cells, policies 2/18, 01:00 elapsed, about 07:34 left``: the time left
+    extrapolates the pace of the cells done so far (unknown before the first one)."""
+    if jobs is None:
+        return f"{cells} cells, {policies} policies done, {_mmss(elapsed)} elapsed"
+    total = jobs * members
+    filled = int(width * min(cells, total) / total) if total else width
+    left = f"about {_mmss(elapsed / cells * (total - cells))} left" if 0 < cells < total else (
+        "time left: after the first cell" if cells == 0 else "finishing")
+    return (f"[{'#' * filled}{'-' * (width - filled)}] {cells}/{total} cells, policies {policies}/{jobs}, "
+            f"{_mmss(elapsed)} elapsed, {left}")
+
+
 class SweepSummary(Callback):
     def __init__(self, progress_every_s: float = 20.0, report: bool = True) -> None:
         self.progress_every_s = progress_every_s
@@ -113,13 +131,9 @@ class SweepSummary(Callback):
 
         def loop() -> None:
             while not stop.wait(self.progress_every_s):
-                el = int(time.time() - start)
                 pol = _count_done(sweep_dir / "policies", start - 1)
                 cel = _count_done(sweep_dir / "cells", start - 1)
-                tot_p = "?" if jobs is None else jobs
-                tot_c = "?" if jobs is None else jobs * members
-                print(f"{label} {el // 60:02d}:{el % 60:02d} elapsed, policies trained {pol}/{tot_p}, "
-                      f"cells done {cel}/{tot_c}", flush=True)
+                print(f"{label} {progress_line(time.time() - start, pol, cel, jobs, members)}", flush=True)
 
         if self.progress_every_s > 0:
             threading.Thread(target=loop, name="sweep-progress", daemon=True).start()

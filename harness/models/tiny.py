@@ -6,7 +6,9 @@ warm-up (``TinySpec.warmup_steps``, a plain torch loop on chat-formatted prompt 
 response pairs drawn from the same generator, :func:`chat_pairs`) makes it write
 word-like sentences instead of random tokens, so GRPO has something to reshape. Qwen3, not
 Qwen2: transformers forces Qwen2's own tokenizer class, which ignores a locally
-trained tokenizer. Built once into ``<cache_dir>/tiny-<spec hash>`` and reused.
+trained tokenizer. Made once into ``<cache_dir>/tiny-<spec hash>`` and reused. The default spec's
+build is shipped in ``harness/models/shipped/`` (6.5 MB): a first run copies it instead of spending
+a minute building it, and a test checks that it equals a fresh build byte for byte.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ CHAT_TEMPLATE = (
     "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
 )
 SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|pad|>"]
+SHIPPED = Path(__file__).resolve().parent / "shipped"  # the default spec's build, committed
 
 
 @dataclass(frozen=True)
@@ -197,8 +200,16 @@ def _build(spec: TinySpec, out: Path) -> None:
     (out / "tiny_spec.json").write_text(json.dumps(asdict(spec), indent=2))
 
 
-def build_tiny(cache_dir: str | Path, spec: TinySpec | None = None) -> Path:
-    """Return the folder of the tiny model, building it once (process-safe) if missing."""
+def shipped(spec: TinySpec | None = None) -> Path:
+    """Where the repository ships the default spec's build (``python -m harness.models.tiny --ship``)."""
+    return SHIPPED / f"tiny-{(spec or TinySpec()).digest()}"
+
+
+def build_tiny(cache_dir: str | Path, spec: TinySpec | None = None, use_shipped: bool = True) -> Path:
+    """Return the folder of the tiny model in ``cache_dir``, made once (process-safe) if missing: a
+    copy of the shipped build when the repository has one for this spec (a first run then skips the
+    build's minute), else built here. ``use_shipped=False`` always builds (the test that the shipped
+    files equal a fresh build)."""
     spec = spec or TinySpec()
     root = Path(cache_dir).expanduser()
     root.mkdir(parents=True, exist_ok=True)
@@ -208,14 +219,29 @@ def build_tiny(cache_dir: str | Path, spec: TinySpec | None = None) -> Path:
             return final
         tmp = Path(tempfile.mkdtemp(prefix=".tiny-", dir=root))
         try:
-            _build(spec, tmp)
+            if use_shipped and (shipped(spec) / "tiny_spec.json").is_file():
+                shutil.copytree(shipped(spec), tmp, dirs_exist_ok=True)
+            else:
+                _build(spec, tmp)
             tmp.rename(final)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     return final
 
 
+def ship(spec: TinySpec | None = None) -> Path:
+    """Build the spec's model afresh into the repository's shipped folder (replacing an older build)."""
+    spec = spec or TinySpec()
+    for old in SHIPPED.glob("tiny-*"):
+        shutil.rmtree(old)
+    with tempfile.TemporaryDirectory() as tmp:
+        return Path(shutil.copytree(build_tiny(tmp, spec, use_shipped=False), shipped(spec)))
+
+
 if __name__ == "__main__":
     import sys
 
-    print(build_tiny(sys.argv[1] if len(sys.argv) > 1 else Path.home() / ".cache" / "focal-harness"))
+    if sys.argv[1:] == ["--ship"]:
+        print(ship())
+    else:
+        print(build_tiny(sys.argv[1] if len(sys.argv) > 1 else Path.home() / ".cache" / "focal-harness"))

@@ -143,3 +143,9 @@ def test_main_job_is_the_toy_sweep_with_its_report(tmp_path, tiny_cache):
     report = sweep / "report"
     assert (report / "report.md").exists() and (report / "curves_reward_tiny.png").exists()
     assert "plots (" in proc.stdout and str(report) in proc.stdout
+    # the job timeline: one line per job, each with its training and the evaluation of its 7 cells
+    from harness.records import jobs
+
+    timeline = jobs.read(sweep)
+    assert sorted(j["job"].split()[0] for j in timeline) == ["method=focal", "method=static"]
+    assert all(j["cells"] == len(suite) and j["train_s"] > 0 and j["eval_s"] > 0 for j in timeline)

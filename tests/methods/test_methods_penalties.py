@@ -2,7 +2,7 @@
 
 Penalties are judged "present" like any criterion; ``core.scores.oriented`` flips them before a
 method sees them, so the contract holds only if that path is the one training takes. The test
-therefore runs the trainer's reward (harness.rewards.RubricReward) with the rules judge and each
+therefore runs the trainer's reward (harness.cell.rewards.RubricReward) with the rules judge and each
 method composed from conf/method/<name>.yaml exactly as training does. The comparison is within a
 group: that is all GRPO uses, and group-relative methods (gdpo) have no meaning across groups.
 """
@@ -14,8 +14,8 @@ import pytest
 
 from core.rubric import Criterion, Rubric
 from evals.judges.rules import RulesJudge
-from harness.method_config import instantiate_method, method_names
-from harness.rewards import RubricReward
+from harness.cell.rewards import RubricReward
+from harness.compose import instantiate_method, method_names
 
 NAMES = method_names()
 GOOD = "The answer names the capital. It is short."

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import filecmp
 import hashlib
 import re
+import time
+
+import pytest
 
 from harness.models.resolve import resolve_model
 from harness.models.tiny import TinySpec, build_tiny, chat_pairs
@@ -62,3 +66,27 @@ def test_tiny_is_built_once_and_reused(tiny_cache, tmp_path):
     other = build_tiny(tmp_path, TinySpec(seed=1, warmup_steps=0))
     assert other.name != first.name  # a different spec is a different cache entry
     assert TinySpec(warmup_steps=1).digest() != TinySpec().digest()  # the warm-up is part of the key
+
+
+def test_a_first_run_copies_the_shipped_build_instead_of_building(tmp_path):
+    from harness.models.tiny import shipped
+
+    assert (shipped() / "tiny_spec.json").is_file(), "the default spec's build is shipped"
+    t = time.perf_counter()
+    folder = build_tiny(tmp_path)
+    assert time.perf_counter() - t < 20  # a copy, not the minute-long build (the equality test builds)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(p.name for p in shipped().iterdir())
+    assert filecmp.cmpfiles(folder, shipped(), [p.name for p in shipped().iterdir()], shallow=False)[1:] == ([], [])
+
+
+@pytest.mark.slow
+def test_the_shipped_build_equals_a_fresh_build_byte_for_byte(tmp_path):
+    """Shipping is only a cache: the committed files are what the code builds (rebuild with
+    ``python -m harness.models.tiny --ship`` after changing the spec or the build)."""
+    from harness.models.tiny import shipped
+
+    fresh = build_tiny(tmp_path, use_shipped=False)
+    names = sorted(p.name for p in shipped().iterdir())
+    assert sorted(p.name for p in fresh.iterdir()) == names
+    match, mismatch, errors = filecmp.cmpfiles(fresh, shipped(), names, shallow=False)
+    assert (mismatch, errors) == ([], []), f"rebuild the shipped model: python -m harness.models.tiny --ship ({mismatch})"
