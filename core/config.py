@@ -27,7 +27,7 @@ class ScaleConf:
     """A model scale: what to load and what it needs from the cluster."""
 
     name: str = MISSING
-    model: str = MISSING  # hub id, local path, or "tiny" (built locally by harness.models.resolve.tiny)
+    model: str = MISSING  # hub id, local path, or "tiny" (built locally by harness.models.tiny)
     dtype: str = "float32"
     gpus_per_node: int = 0
     processes_per_node: int = 1  # training processes (tasks) per node: one per GPU on multi-GPU scales
