@@ -74,7 +74,11 @@ def member_config(name: str, overrides: Mapping[str, Any] | None = None) -> Dict
 def benchmark_configs(bench_cfg: DictConfig) -> list[tuple[str, DictConfig]]:
     """[(name, config)]: the members of a suite, or the one benchmark."""
     if is_suite(bench_cfg):
-        return [(n, member_config(n, {"limit": bench_cfg.get("limit")})) for n in bench_cfg.suite]
+        settings = bench_cfg.get("members") or {}
+        unknown = sorted(set(settings) - set(bench_cfg.suite))
+        if unknown:
+            raise ValueError(f"benchmark.members names {unknown}, which are not in benchmark.suite {list(bench_cfg.suite)}")
+        return [(n, member_config(n, {"limit": bench_cfg.get("limit"), **settings.get(n, {})})) for n in bench_cfg.suite]
     from hydra.utils import get_class
 
     return [(get_class(bench_cfg._target_).name, bench_cfg)]

@@ -10,6 +10,7 @@ does, for the contract tests, ``harness.tools.simulate`` and ``perf.aggregation`
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 from collections.abc import Sequence
 from pathlib import Path
@@ -44,8 +45,16 @@ def import_components() -> None:
             importlib.import_module(mod.name)
 
 
+def pool_workers(cpus_per_task: int | str | None) -> int:
+    """How many jobs the local pool runs at once: the cores this process may use, ``cpus_per_task`` each."""
+    return max(1, len(os.sched_getaffinity(0)) // max(1, int(cpus_per_task or 1)))
+
+
 def register() -> None:
-    """Store every schema in Hydra's ConfigStore (idempotent; call before compose)."""
+    """Store every schema in Hydra's ConfigStore and the ``pool_workers`` resolver (idempotent; call before compose)."""
+    from omegaconf import OmegaConf
+
+    OmegaConf.register_new_resolver("pool_workers", pool_workers, replace=True)
     import_components()
     cs = ConfigStore.instance()
     cs.store(name="base_config", node=Config)

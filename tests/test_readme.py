@@ -25,7 +25,7 @@ def test_readme_has_exactly_two_setup_commands():
     main, tests = cmds
     assert "torch==2.13.0" in main and main.rstrip().endswith("python -m harness.sweep")
     assert main.index("torch==2.13.0") < main.index("pip install -e .")
-    assert "'.[test,smol]'" in tests and "lint-imports" in tests and "pytest" in tests
+    assert "'.[test,smol,docs]'" in tests and "mkdocs build --strict" in tests and "lint-imports" in tests and "pytest" in tests
 
 
 def test_ci_runs_the_readme_test_command_verbatim():

@@ -12,6 +12,7 @@ import dataclasses
 import importlib
 import pkgutil
 from dataclasses import dataclass, field
+from typing import Any
 
 from core.registry import component, components
 
@@ -59,3 +60,6 @@ def lm_eval_benchmarks() -> dict[str, type]:
 class SuiteConf:
     suite: list[str] = field(default_factory=members)
     limit: int | None = None  # applied to every member
+    # per member: settings over its own conf/benchmark/<name>.yaml, e.g. the real files of a preset
+    # ({healthbench: {path: ...}}); a key the member's schema lacks fails when the member is composed
+    members: dict[str, dict[str, Any]] = field(default_factory=dict)

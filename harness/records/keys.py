@@ -74,6 +74,14 @@ FIELDS: dict[str, Use] = {
 }
 
 
+# fields added after policies were trained with keys that lack them: left out of the key while they hold
+# the value that does what the code did before they existed, so those policies keep their keys (a sweep
+# resumed from committed records reuses them); set to anything else, they enter the key
+ADDED_LATER: dict[str, Any] = {
+    "data.data_files": None, "data.judged_kind": "hard_rule", "data.unknown_rules": "error", "data.abilities": None,
+}
+
+
 def leaves(node: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
     """(dotted path, value) of every leaf of a plain container; lists and empty mappings are leaves."""
     if isinstance(node, Mapping) and node:
@@ -132,7 +140,7 @@ def key_fields(full: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]
     cell: dict[str, Any] = {}
     for path, value in leaves(_with_prompt_versions(full)):
         use = classify(path)
-        if use is Use.not_result:
+        if use is Use.not_result or (path in ADDED_LATER and value == ADDED_LATER[path]):
             continue
         (cell if path.split(".", 1)[0] in CELL_GROUPS else policy)[path] = value
     return policy, cell

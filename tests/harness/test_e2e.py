@@ -126,7 +126,7 @@ def test_main_job_is_the_toy_sweep_with_its_report(tmp_path, tiny_cache):
 
     cfg, _ = compose()
     suite = list(cfg.benchmark.suite)
-    assert "2 job(s) x 7 benchmark(s)" in proc.stdout  # the progress header
+    assert f"2 job(s) x {len(suite)} benchmark(s)" in proc.stdout  # the progress header
     policies = sorted(p.name.split("-")[0] for p in (sweep / "policies").iterdir())
     assert policies == ["focal", "static"]
     cells = sorted((sweep / "cells").iterdir())

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.slow
 
 # one GRPO group of 4 per step, split over the 2 processes (2 rollouts each)
 TWO = (
+    "hydra/launcher=local",  # submitit starts the job's two tasks (the pool runs one process per job)
     "experiment=smoke",
     "scale.processes_per_node=2",
     "scale.cpus_per_task=1",

@@ -8,7 +8,7 @@ import functools
 
 import pytest
 
-from core.config import CONF_DIR
+from core.config import CONF_DIR, REPO_ROOT
 from harness.cell.run import cell_dirs
 from harness.compose import compose_sweep as compose
 from harness.records.keys import CELL_GROUPS, Use, classify, key_fields, leaves, unclassified
@@ -150,3 +150,14 @@ def test_an_unclassified_field_enters_the_policy_key_at_run_time():
     """Conservative: an unknown field can cost a retrain, never a wrong reuse."""
     full = {"seed": 0, "brand_new": 1}
     assert key_fields(full)[0] != key_fields({**full, "brand_new": 2})[0]
+
+
+@pytest.mark.parametrize("method", ["static", "gdpo", "focal_prior", "veto"])
+def test_committed_records_keep_their_keys_under_todays_configs(method):
+    """The committed SmolLM2 sweep composed today lands in the folders its records hold: copying the
+    records to runs/ resumes it (nothing retrains) however many config fields were added since."""
+    records = REPO_ROOT / "docs" / "results" / "smol_rest" / "records"
+    cfg, _ = compose(["experiment=smol", f"method={method}", "seed=0", "hydra.mode=RUN"])
+    policy, cell = key_fields(to_container(cfg))
+    (folder,) = (records / "policies").glob(f"{method}-smollm2_135m-s0-*")
+    assert folder.name.endswith(config_hash(policy))
