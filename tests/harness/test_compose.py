@@ -291,3 +291,19 @@ def test_schema_from_signature_types_defaults_and_typos():
         with pytest.raises((ValidationError, ConfigKeyError)):
             OmegaConf.merge(schema, bad)
     assert OmegaConf.merge(schema, {"rate": None, "helper": {"_target_": "x"}}).rate is None
+
+
+@pytest.mark.parametrize(("overrides", "launcher"), [
+    ([], "JoblibLauncher"),  # the default: the local process pool
+    (["launcher=local"], "LocalLauncher"),
+    (["hydra/launcher=local"], "LocalLauncher"),  # Hydra's own spelling still wins
+    (["experiment=paper"], "SlurmLauncher"),  # an experiment chooses through the `launcher` group
+])
+def test_the_launcher_group_picks_hydras_launcher(overrides, launcher, monkeypatch):
+    from hydra import compose as hcompose
+    from hydra import initialize_config_dir
+
+    monkeypatch.setenv("FOCAL_DATA", "/data")
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base=None):
+        full = hcompose("config", overrides=overrides, return_hydra_config=True)
+    assert full.hydra.launcher._target_.rsplit(".", 1)[1] == launcher
