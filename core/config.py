@@ -40,7 +40,7 @@ class ScaleConf:
 
 
 class DataFormat(StrEnum):
-    """Rubric data formats ``core.rubric.load_examples`` reads (``data.format``)."""
+    """Rubric data formats ``core.data.load_examples`` reads (``data.format``)."""
 
     harness = "harness"
     openrubrics = "openrubrics"
@@ -111,6 +111,9 @@ class DataConf:
     judged_kind: CriterionKind = CriterionKind.hard_rule
     unknown_rules: UnknownRules = UnknownRules.error
     abilities: list[str] | None = None
+    # LLM-judged criteria with one of these tags are Principles (graded 0-10) whatever judged_kind says,
+    # e.g. [axis:completeness, axis:communication_quality, axis:context_awareness] for HealthBench rubrics
+    principle_tags: list[str] | None = None
     # prompts that must never be trained on (an evaluation benchmark's file, any layout): checked by
     # prompt id and text before training; data=healthbench_train sets it to HealthBench's eval file
     exclude_path: str | None = None

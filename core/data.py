@@ -3,13 +3,48 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from core.config import DataConf
-from core.rubric import Example, RubricFormatError, load_examples, load_hub_examples
+from core.layouts import LayoutOptions, detect, load, parse_files
+from core.rubric import Example, RubricFormatError
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 
+
+def _options(pitfall_polarity: str, options: Any) -> Any:
+    if options is None:
+        return LayoutOptions(pitfall_polarity=pitfall_polarity)
+    return options
+
+
+def load_examples(path: str | Path | Sequence[str | Path], fmt: str = "harness", pitfall_polarity: str = "present",
+                  options: Any = None) -> list[Example]:
+    """Load and validate a file (or the files of one dataset) in layout ``fmt`` (``auto``: detected
+    from the first row), dispatched through ``core.layouts``; ``options``: a ``LayoutOptions``.
+    Raises RubricFormatError on the first bad row (file, row, field, what was expected)."""
+    paths = [Path(path)] if isinstance(path, str | Path) else [Path(p) for p in path]
+    out = load(paths, str(fmt), _options(pitfall_polarity, options))
+    seen: dict[str, int] = {}
+    for k, e in enumerate(out):
+        if seen.setdefault(e.id, k) != k:
+            raise RubricFormatError(str(paths[0]) if len(paths) == 1 else f"{len(paths)} files", k + 1, "id",
+                                    f"duplicate id {e.id!r}")
+    return out
+
+
+def load_hub_examples(repo_id: str, split: str = "train", fmt: str = "rar", pitfall_polarity: str = "present",
+                      options: Any = None, **kwargs: Any) -> list[Example]:
+    """Load a rubric dataset through ``datasets`` (needs network; offline use a local file)."""
+    import datasets
+
+    ds = datasets.load_dataset(repo_id, split=split, **kwargs)
+    source = f"{repo_id}[{split}]"
+    if fmt == "auto":
+        fmt = detect(dict(ds[0]), source)
+    return parse_files([(source, (dict(r) for r in ds))], str(fmt), _options(pitfall_polarity, options))
 
 def resolve_path(path: str) -> Path:
     """``assets:toy.jsonl`` -> the bundled file; anything else is a filesystem path."""
@@ -26,12 +61,11 @@ def _value(data, name: str) -> str:
 
 def layout_options(data):
     """The ``data.*`` options the layouts read (core.layouts.LayoutOptions); absent keys keep their defaults."""
-    from core.layouts import LayoutOptions
-
     abilities = data.get("abilities")
     return LayoutOptions(judged_kind=_value(data, "judged_kind"), unknown_rules=_value(data, "unknown_rules"),
                          abilities=None if abilities is None else tuple(str(a) for a in abilities),
-                         pitfall_polarity=_value(data, "pitfall_polarity"))
+                         pitfall_polarity=_value(data, "pitfall_polarity"),
+                         principle_tags=tuple(str(t) for t in data.get("principle_tags") or ()))
 
 
 DATA_SUFFIXES = (".parquet", ".jsonl", ".json")

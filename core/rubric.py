@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -382,45 +382,6 @@ def warn_pitfall_contradictions(source: str, polarity: str, found: list[tuple[in
 def from_harness(row: dict[str, Any], source: str = "<harness>", n: int = 1) -> Example:
     """The harness's own JSONL: ``{id, prompt, rubric: [Criterion...], meta}``."""
     return build_example(source, n, row)
-
-
-def _options(pitfall_polarity: str, options: Any) -> Any:
-    from core.layouts import LayoutOptions
-
-    if options is None:
-        return LayoutOptions(pitfall_polarity=pitfall_polarity)
-    return options
-
-
-def load_examples(path: str | Path | Sequence[str | Path], fmt: str = "harness", pitfall_polarity: str = "present",
-                  options: Any = None) -> list[Example]:
-    """Load and validate a file (or the files of one dataset) in layout ``fmt`` (``auto``: detected
-    from the first row), dispatched through ``core.layouts``; ``options``: a ``LayoutOptions``.
-    Raises RubricFormatError on the first bad row (file, row, field, what was expected)."""
-    from core.layouts import load
-
-    paths = [Path(path)] if isinstance(path, str | Path) else [Path(p) for p in path]
-    out = load(paths, str(fmt), _options(pitfall_polarity, options))
-    seen: dict[str, int] = {}
-    for k, e in enumerate(out):
-        if seen.setdefault(e.id, k) != k:
-            raise RubricFormatError(str(paths[0]) if len(paths) == 1 else f"{len(paths)} files", k + 1, "id",
-                                    f"duplicate id {e.id!r}")
-    return out
-
-
-def load_hub_examples(repo_id: str, split: str = "train", fmt: str = "rar", pitfall_polarity: str = "present",
-                      options: Any = None, **kwargs: Any) -> list[Example]:
-    """Load a rubric dataset through ``datasets`` (needs network; offline use a local file)."""
-    import datasets
-
-    from core.layouts import detect, parse_files
-
-    ds = datasets.load_dataset(repo_id, split=split, **kwargs)
-    source = f"{repo_id}[{split}]"
-    if fmt == "auto":
-        fmt = detect(dict(ds[0]), source)
-    return parse_files([(source, (dict(r) for r in ds))], str(fmt), _options(pitfall_polarity, options))
 
 
 def iter_kinds(examples: Iterable[Example]) -> dict[str, int]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
@@ -28,11 +28,12 @@ class Evaluation:
     result: BenchResult
     gen_time_s: float
     judge_time_s: float
+    judge_counts: dict[str, float] = field(default_factory=dict)  # this evaluation's judge/requests, cache hits...
 
     def record(self) -> dict[str, Any]:
         """The cell's evaluation record (the keys every result.json carries)."""
         b = self.benchmark
-        flat = self.result.flat()
+        flat = {**self.result.flat(), **self.judge_counts}
         return {"benchmark": b.name, "primary": b.primary, "score": self.result.metrics[b.primary],
                 "metrics": flat, "n_items": len(self.items)}
 
@@ -55,11 +56,11 @@ def import_benchmarks() -> None:
 def member_config(name: str, overrides: Mapping[str, Any] | None = None) -> DictConfig:
     """A benchmark's config from ``conf/benchmark/<name>.yaml``, typed by its schema, plus overrides."""
     from core.registry import schema_of
+    from evals.benchmarks.suite import members
 
     path = CONF_DIR / "benchmark" / f"{name}.yaml"
-    if not path.is_file() or name == "all":
-        known = sorted(p.stem for p in (CONF_DIR / "benchmark").glob("*.yaml") if p.stem != "all")
-        raise ValueError(f"unknown benchmark {name!r}; known: {known}")
+    if not path.is_file() or name not in members():
+        raise ValueError(f"unknown benchmark {name!r}; known: {members()}")
     import_benchmarks()
     raw = OmegaConf.load(path)
     raw.pop("defaults", None)
@@ -102,5 +103,15 @@ def evaluate(bench: Benchmark, lm, judge, max_new_tokens: int, temperature: floa
     t0 = time.time()
     responses = generate(lm, items, max_new_tokens, temperature, desc=f"generating {bench.name}")
     t1 = time.time()
+    before = judge_counts(judge)
     result = bench.score(items, responses, judge)
-    return Evaluation(bench, items, responses, result, round(t1 - t0, 2), round(time.time() - t1, 2))
+    counts = {k: v - before.get(k, 0.0) for k, v in judge_counts(judge).items()}
+    return Evaluation(bench, items, responses, result, round(t1 - t0, 2), round(time.time() - t1, 2), counts)
+
+
+def judge_counts(judge) -> dict[str, float]:
+    """The judge's request counters (``judge/requests``, ``judge/cache_hits``, ``judge/invalid_replies``...),
+    so each evaluation records what it cost and whether it was answered from the cache."""
+    counters = getattr(judge, "counters", None) or {}
+    return {f"judge/{k}": float(v) for k, v in counters.items()
+            if isinstance(v, int | float) and not isinstance(v, bool) and not k.endswith("_s")}

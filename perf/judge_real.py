@@ -32,7 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]  # a script: the repo goes on sys.path first
 sys.path.insert(0, str(ROOT))
 
-from core.rubric import Rubric, load_examples  # noqa: E402
+from core.data import load_examples  # noqa: E402
+from core.rubric import Rubric  # noqa: E402
 from core.scores import met  # noqa: E402
 from evals.judges.base import JudgeRequest  # noqa: E402
 from evals.judges.openai_judge import OpenAIJudge  # noqa: E402

@@ -5,7 +5,7 @@ about 3 M criteria: 80 % LLM-judged rows of 24-42 criteria, 20 % instruction-fol
 2-6 criteria, most of them IFEval rules; each row with verl's ``extra_info`` copy of prompt and
 rubric), then measures, each step in a fresh process so peaks do not mix:
 
-* ``load_examples``: ``core.rubric.load_examples(path, "verl")``, the validated examples;
+* ``load_examples``: ``core.data.load_examples(path, "verl")``, the validated examples;
 * ``training dataset``: the same, then ``harness.cell.train.training_dataset`` (TRL's input), and the
   same columns built as Arrow columns (``columnar_dataset``), for comparison.
 
@@ -104,7 +104,7 @@ def child(path: str, step: str) -> None:
         from harness.cell.train import training_dataset  # torch, TRL...: their memory is not the data's
     if step == "columnar":
         import datasets  # noqa: F401
-    from core.rubric import load_examples
+    from core.data import load_examples
 
     out = {"import_gb": _rss_gb()}
     t0, c0 = time.perf_counter(), time.process_time()

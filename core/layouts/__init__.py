@@ -1,4 +1,4 @@
-"""The registry of training-data layouts behind ``core.rubric.load_examples``.
+"""The registry of training-data layouts behind ``core.data.load_examples``.
 
 One module per published layout (verl, healthbench, researchrubrics; harness/openrubrics/rar
 live in ``core.rubric``), each registering a ``Layout``: how to parse one row, which top-level
@@ -32,13 +32,21 @@ class LayoutOptions:
     judged_kind: the kind of criteria an LLM judges (verl ``verifier: llm``, no verifier,
       HealthBench and ResearchRubrics items). unknown_rules: ``error`` or ``llm`` for a verl
       ``verifier: rule`` whose function the rules judge does not know. abilities: keep only
-      verl rows whose ``ability`` (or ``data_source``) is one of these.
+      verl rows whose ``ability`` (or ``data_source``) is one of these. principle_tags: an
+      LLM-judged criterion with one of these tags (``axis:completeness``) is a Principle whatever
+      ``judged_kind`` says: the paper's Principles are graded qualities (completeness, clarity, depth),
+      its Hard Rules binary requirements (factuality, safety, format).
     """
 
     judged_kind: str = _default("judged_kind")
     unknown_rules: str = _default("unknown_rules")
     abilities: tuple[str, ...] | None = None
     pitfall_polarity: str = _default("pitfall_polarity")
+    principle_tags: tuple[str, ...] = ()
+
+    def judged_kind_of(self, tags) -> str:
+        """The kind of an LLM-judged criterion with these tags."""
+        return "principle" if self.principle_tags and set(tags) & set(self.principle_tags) else self.judged_kind
 
 
 @dataclass

@@ -29,7 +29,7 @@ def from_healthbench(row: dict[str, Any], n: int, ctx: Context) -> Example:
         if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
             raise RubricFormatError(src, n, f"rubrics.{k}.tags", "expected a list of strings")
         c: dict[str, Any] = {"text": item_text(item, "criterion", src, n, f"rubrics.{k}"),
-                             "kind": ctx.options.judged_kind,
+                             "kind": ctx.options.judged_kind_of(tags),
                              "points": item_number(item, "points", src, n, f"rubrics.{k}"), "tags": tags}
         if item.get("check") is not None:
             c["check"] = item["check"]

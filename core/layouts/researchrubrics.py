@@ -31,7 +31,7 @@ def from_researchrubrics(row: dict[str, Any], n: int, ctx: Context) -> Example:
     for k, item in object_items(rubrics, src, n, "rubrics"):
         axis = item.get("axis")
         tags = row_tags + ([f"axis:{tag_value(axis)}"] if isinstance(axis, str) and axis else [])
-        items.append({"text": item_text(item, "criterion", src, n, f"rubrics.{k}"), "kind": ctx.options.judged_kind,
+        items.append({"text": item_text(item, "criterion", src, n, f"rubrics.{k}"), "kind": ctx.options.judged_kind_of(tags),
                       "weight": item_number(item, "weight", src, n, f"rubrics.{k}"), "tags": tags})
     rid = str(row.get("sample_id") or f"researchrubrics-{n}")
     meta = {"format": "researchrubrics", **{k: row[k] for k in LABELS if isinstance(row.get(k), str)}}

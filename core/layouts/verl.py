@@ -92,6 +92,7 @@ def _criterion(item: dict[str, Any], k: int, n: int, ctx: Context, row_tags: tup
     verifier = raw.get("verifier") or "llm"
     if verifier == "llm":
         tags += ("verifier:llm",)
+        kind = ctx.options.judged_kind_of(tags)
     elif verifier == "rule":
         text, kind, tags, check = _rule(raw, text, tags, src, n, f"reward_model.rubrics.{k}", ctx)
     else:

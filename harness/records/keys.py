@@ -57,7 +57,7 @@ FIELDS: dict[str, Use] = {
     "scale.timeout_min": N, "scale.deepspeed": N,  # ZeRO shards memory, the optimization is the same
     "data.path": R, "data.hub_id": R, "data.split": R, "data.format": R, "data.limit": R,
     "data.heldout_fraction": R, "data.pitfall_polarity": R, "data.name": N,
-    "data.data_files": R, "data.judged_kind": R, "data.unknown_rules": R, "data.abilities": R,
+    "data.data_files": R, "data.judged_kind": R, "data.unknown_rules": R, "data.abilities": R, "data.principle_tags": R,
     "data.exclude_path": N, "data.exclude_format": N, "data.require_exclude": N,  # a check that fails the run, never changes the data
     "data": R,  # harness.evaluate: the data whose held-out split toy_heldout scores (None = its default)
     "train.*": R,
@@ -79,6 +79,7 @@ FIELDS: dict[str, Use] = {
 # resumed from committed records reuses them); set to anything else, they enter the key
 ADDED_LATER: dict[str, Any] = {
     "data.data_files": None, "data.judged_kind": "hard_rule", "data.unknown_rules": "error", "data.abilities": None,
+    "data.principle_tags": None,
 }
 
 

@@ -10,8 +10,8 @@ from omegaconf import OmegaConf
 from omegaconf.errors import ValidationError
 
 from core.config import DataConf
-from core.data import layout_options, load_training_examples
-from core.rubric import RubricFormatError, load_examples
+from core.data import layout_options, load_examples, load_training_examples
+from core.rubric import RubricFormatError
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 LAYOUTS = FIXTURES / "layouts"

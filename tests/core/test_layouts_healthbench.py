@@ -9,9 +9,9 @@ import pytest
 from omegaconf import OmegaConf
 
 from core.config import DataConf
-from core.data import load_training_examples
+from core.data import load_examples, load_training_examples
 from core.layouts import LayoutOptions
-from core.rubric import RubricFormatError, load_examples
+from core.rubric import RubricFormatError
 
 LAYOUTS = Path(__file__).resolve().parents[1] / "fixtures" / "layouts"
 HB = LAYOUTS / "healthbench_hard_consensus.jsonl"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.data import load_training_examples
-from harness.sweep import compose
+from harness.compose import compose_sweep as compose
 
 HUB = ["rubrichub", "researchrubrics", "healthbench_train"]
 

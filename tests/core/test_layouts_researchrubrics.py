@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from core.rubric import RubricFormatError, load_examples
+from core.data import load_examples
+from core.rubric import RubricFormatError
 
 RR = Path(__file__).resolve().parents[1] / "fixtures" / "layouts" / "researchrubrics.jsonl"
 

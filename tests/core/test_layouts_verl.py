@@ -9,9 +9,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from core.data import load_examples
 from core.layouts import LayoutOptions
 from core.layouts.ifeval import IFEVAL
-from core.rubric import RubricFormatError, load_examples
+from core.rubric import RubricFormatError
 
 LAYOUTS = Path(__file__).resolve().parents[1] / "fixtures" / "layouts"
 RUSCARL = LAYOUTS / "ruscarl_healthbench_val.parquet"
@@ -188,3 +189,16 @@ def test_the_files_of_one_dataset_load_together_and_unknown_rules_are_listed_onc
     with pytest.raises(RubricFormatError, match=r"2 rule criteria use functions") as e:
         load_examples([RH_MED, RH_IF], "verl")
     assert e.value.source == str(RH_IF) and e.value.row == 1
+
+
+def test_principle_tags_make_the_tagged_llm_criteria_principles_and_leave_the_rest():
+    """RuscaRL's real HealthBench rows: axis:completeness and axis:context_awareness are graded
+    qualities (Principles), axis:accuracy stays a binary requirement (judged_kind: hard_rule)."""
+    path = Path(__file__).resolve().parents[1] / "fixtures" / "layouts" / "ruscarl_healthbench_val.parquet"
+    opts = LayoutOptions(principle_tags=("axis:completeness", "axis:context_awareness"))
+    examples = load_examples(path, "verl", options=opts)
+    kinds = {(c.kind, next(t for t in c.tags if t.startswith("axis:"))) for e in examples for c in e.rubric.criteria}
+    assert kinds == {("hard_rule", "axis:accuracy"), ("principle", "axis:completeness"),
+                     ("principle", "axis:context_awareness")}
+    plain = load_examples(path, "verl")
+    assert {c.kind for e in plain for c in e.rubric.criteria} == {"hard_rule"}

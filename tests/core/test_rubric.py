@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from core.rubric import Rubric, RubricFormatError, load_examples, parse_openrubrics_text
+from core.data import load_examples
+from core.rubric import Rubric, RubricFormatError, parse_openrubrics_text
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 

@@ -15,7 +15,8 @@ import urllib.request
 import pytest
 
 from core.config import REPO_ROOT
-from core.rubric import Rubric, load_examples
+from core.data import load_examples
+from core.rubric import Rubric
 from core.scores import normalize
 from evals.judges.base import JudgeRequest
 from evals.judges.openai_judge import OpenAIJudge

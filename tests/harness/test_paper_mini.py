@@ -1,0 +1,86 @@
+"""experiment=paper_mini end to end: SmolLM2 trained by GRPO on real HealthBench rubric rows, graded
+inside the loop by the real llama.cpp judge on Hard Rules and Principles, evaluated with it, reported;
+a second run of the same seed is answered from the judge's cache."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from core.config import REPO_ROOT
+from harness.models.judge_server import local_judge_server
+from harness.models.resolve import MissingExtraError
+
+pytestmark = pytest.mark.slow
+
+# the smallest run that still sends both criterion kinds to the judge in training and evaluation:
+# one method, one GRPO step of one prompt x 4 rollouts, one item per benchmark
+SMALL = ["experiment=paper_mini", "hydra.sweeper.params.method=focal", "train.max_steps=1",
+         "train.per_device_train_batch_size=4", "train.num_generations=4", "train.max_completion_length=32",
+         "eval.max_new_tokens=32", "benchmark.limit=1", "tracking=none"]
+
+
+@pytest.fixture(scope="module")
+def judge_url():
+    cm = local_judge_server("smollm2_135m")
+    try:
+        url = cm.__enter__()
+    except MissingExtraError as e:
+        pytest.fail(str(e), pytrace=False)
+    try:
+        yield url
+    finally:
+        cm.__exit__(None, None, None)
+
+
+def _run(root: Path, cache: Path, url: str, *extra: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "FOCAL_HARNESS_CACHE": str(cache), "LOCAL_JUDGE_URL": url, "WANDB_MODE": "offline"}
+    return subprocess.run([sys.executable, "-m", "harness.sweep", *SMALL, f"run.root={root}", *extra],
+                          cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=1200)
+
+
+def _train_rows(sweep: Path) -> list[dict]:
+    (metrics,) = sweep.glob("policies/*/metrics.jsonl")
+    return [json.loads(line) for line in metrics.read_text().splitlines() if '"phase": "train"' in line]
+
+
+def _eval_metrics(sweep: Path) -> dict[str, dict]:
+    return {json.loads(p.read_text())["benchmark"]: json.loads(p.read_text())["metrics"]
+            for p in sweep.glob("cells/*/result.json")}
+
+
+def test_paper_mini_trains_and_evaluates_with_the_llm_judge_then_answers_from_its_cache(tmp_path, tiny_cache, judge_url):
+    from omegaconf import OmegaConf
+
+    from harness.compose import compose_sweep
+
+    cfg, _ = compose_sweep(["experiment=paper_mini"])
+    assert cfg.judge._target_.endswith("OpenAIJudge") and "evals.judges.rules" not in OmegaConf.to_yaml(cfg)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    for p in Path(tiny_cache).glob("smollm2_135m-*"):  # the converted policy model, shared with the other smol tests
+        (cache / p.name).symlink_to(p)
+    first = _run(tmp_path / "runs", cache, judge_url)
+    assert first.returncode == 0, first.stderr[-4000:]
+    sweep = tmp_path / "runs" / "paper_mini"
+    train = _train_rows(sweep)[-1]
+    assert train["judge/requests"] > 0 and "judge/invalid_replies" in train  # invalid replies counted, not scores
+    assert {"satisfaction/hard_rule", "satisfaction/principle"} <= set(train)  # both kinds were judged
+    assert train["frac_reward_zero_std"] < 1  # the group's rewards differ: GRPO has a signal
+    evals = _eval_metrics(sweep)
+    assert sorted(evals) == ["healthbench", "ifeval", "infobench", "writingbench"]
+    judged = {b: m["judge/requests"] for b, m in evals.items() if m.get("judge/requests")}
+    assert {"healthbench", "infobench", "writingbench"} <= set(judged), evals  # the judge-scored ones
+    assert (sweep / "report" / "report.md").is_file()
+
+    again = _run(tmp_path / "runs", cache, judge_url, "run.force=true")  # same seed, same completions
+    assert again.returncode == 0, again.stderr[-4000:]
+    train2 = _train_rows(sweep)[-1]
+    assert train2["judge/requests"] == 0 and train2["judge/cache_hits"] > 0
+    for bench, m in _eval_metrics(sweep).items():
+        assert m.get("judge/requests", 0) == 0, (bench, m)
