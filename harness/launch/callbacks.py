@@ -108,6 +108,12 @@ class SweepSummary(Callback):
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         sweep_dir = Path(config.run.root).expanduser() / str(config.run.sweep)
+        from harness.models.judge_run import JudgeUnavailable, start_for_sweep
+
+        try:  # one server for the local jobs (they read its URL from the environment), probed once, before the model build
+            _JUDGE[id(self)] = start_for_sweep(config)
+        except JudgeUnavailable as e:
+            raise SystemExit(f"error: {e}") from None
         if config.get("scale") is not None and config.scale.get("model"):
             from harness.models.resolve import MissingExtraError, resolve_model
 
@@ -118,12 +124,6 @@ class SweepSummary(Callback):
                 raise SystemExit(f"error: {e}") from None
             if path != config.scale.model:
                 print(f"[sweep] model {config.scale.model} ready: {path} ({time.time() - t:.0f} s)", flush=True)
-        from harness.models.judge_run import JudgeUnavailable, start_for_sweep
-
-        try:  # one server for the local jobs (they read its URL from the environment), probed once
-            _JUDGE[id(self)] = start_for_sweep(config)
-        except JudgeUnavailable as e:
-            raise SystemExit(f"error: {e}") from None
         jobs = expected_jobs(config)
         bench = config.get("benchmark")
         members = len(bench.suite) if bench is not None and "suite" in bench and "_target_" not in bench else 1

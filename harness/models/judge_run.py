@@ -20,6 +20,7 @@ from __future__ import annotations
 import atexit
 import os
 import signal
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from typing import Any
@@ -48,7 +49,7 @@ def _set_url(judge_cfg: Any, url: str) -> None:
 @contextmanager
 def _sigterm_exits() -> Iterator[None]:
     """SIGTERM raises SystemExit (so ``finally`` blocks stop the server) unless a handler is set."""
-    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL or threading.current_thread() is not threading.main_thread():
         yield
         return
 

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from omegaconf import open_dict
 
 from core.config import REPO_ROOT
 from harness.compose import compose_sweep
@@ -55,6 +56,39 @@ def test_a_user_url_is_used_as_is_and_not_served(monkeypatch):
             assert cfg.judge.base_url == srv.url and MANAGED_URL_ENV not in os.environ
         assert srv.requests == 1  # the probe
     assert _servers(os.getpid()) == []
+
+
+def test_a_job_of_a_multirun_uses_the_sweeps_server(monkeypatch):
+    """The URL the sweep's managed server exported reaches the job's config; nothing is started."""
+    monkeypatch.delenv("LOCAL_JUDGE_URL", raising=False)
+    with JudgeTestServer() as srv:
+        monkeypatch.setenv(MANAGED_URL_ENV, srv.url)
+        cfg, _ = compose_sweep(["judge=local"])
+        with judge_for_run(cfg):
+            assert cfg.judge.base_url == srv.url
+        assert srv.requests == 1
+    assert _servers(os.getpid()) == []
+
+
+def test_a_slurm_sweep_leaves_the_managed_server_to_its_jobs(monkeypatch):
+    monkeypatch.delenv("LOCAL_JUDGE_URL", raising=False)
+    cfg, _ = compose_sweep(["judge=local"])
+    with open_dict(cfg):
+        cfg.hydra = {"launcher": {"_target_": "hydra_plugins.hydra_submitit_launcher.submitit_launcher.SlurmLauncher"}}
+    with start_for_sweep(cfg):
+        assert _servers(os.getpid()) == [] and MANAGED_URL_ENV not in os.environ
+
+
+def test_the_sweep_callback_stops_a_dead_judge_in_one_line(tmp_path):
+    from harness.launch.callbacks import SweepSummary
+
+    url = f"http://127.0.0.1:{_closed_port()}/v1"
+    cfg, _ = compose_sweep(["judge=openai", f"judge.base_url={url}", "judge.require_api_key=false",
+                            "judge.timeout=5", f"run.root={tmp_path}"])
+    with pytest.raises(SystemExit) as e:
+        SweepSummary(progress_every_s=0, report=False).on_multirun_start(cfg)
+    assert str(e.value).startswith("error: judge probe failed: " + url) and "\n" not in str(e.value)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_garbling_server_fails_the_sweep_before_any_job(monkeypatch):
