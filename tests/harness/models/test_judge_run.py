@@ -101,12 +101,13 @@ def test_garbling_server_fails_the_sweep_before_any_job(monkeypatch):
     assert "\n" not in msg and srv.url in msg and repr(str(cfg.judge.model)) in msg and "InvalidReply" in msg
 
 
-def test_unreachable_url_fails_the_run_in_one_line_with_nothing_written(tmp_path):
-    """The real entry point, on a closed port: exit 2, one error line, no policy, cell or W&B folder."""
+@pytest.mark.parametrize("entry", ["harness.sweep", "harness.evaluate"])
+def test_unreachable_url_fails_the_run_in_one_line_with_nothing_written(entry, tmp_path):
+    """The real entry points, on a closed port: non-zero, one error line, no policy, cell, eval or W&B folder."""
     url = f"http://127.0.0.1:{_closed_port()}/v1"
     env = {**os.environ, "OPENAI_API_KEY": "sk-secret-never-shown", "PYTHONPATH": str(REPO_ROOT)}
     p = subprocess.run(
-        [sys.executable, "-m", "harness.sweep", "judge=openai", f"judge.base_url={url}", "judge.timeout=5",
+        [sys.executable, "-m", entry, "judge=openai", f"judge.base_url={url}", "judge.timeout=5",
          f"run.root={tmp_path}", f"hydra.run.dir={tmp_path / 'hydra'}"],
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300,
     )
@@ -115,7 +116,7 @@ def test_unreachable_url_fails_the_run_in_one_line_with_nothing_written(tmp_path
     assert len(errors) == 1 and url in errors[0] and "judge probe failed" in errors[0]
     assert "sk-secret" not in p.stdout + p.stderr
     written = {q.name for q in tmp_path.rglob("*")}
-    assert not written & {"policies", "cells", "wandb"}, sorted(written)
+    assert not written & {"policies", "cells", "evals", "wandb"}, sorted(written)
 
 
 @pytest.mark.slow
