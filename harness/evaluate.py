@@ -139,11 +139,13 @@ def _fmt(x: Any) -> str:
 def main(cfg: DictConfig) -> list[dict[str, Any]]:
     from core.rubric import RubricFormatError
     from evals.benchmarks.base import BenchmarkCheckError
+    from harness.models.judge_run import JudgeUnavailable, judge_for_run
 
     choices = {k: str(v) for k, v in HydraConfig.get().runtime.choices.items() if not k.startswith("hydra")}
     try:
-        results = run_evaluation(cfg, choices)
-    except (RubricFormatError, BenchmarkCheckError, FileNotFoundError) as e:  # bad input: one line, no traceback
+        with judge_for_run(cfg):  # serve (judge.managed) and probe the judge before any model or file
+            results = run_evaluation(cfg, choices)
+    except (RubricFormatError, BenchmarkCheckError, FileNotFoundError, JudgeUnavailable) as e:  # bad input: one line, no traceback
         print(f"error: {e}", file=sys.stderr, flush=True)
         raise SystemExit(2) from None
     print("\n" + summary_table(results), flush=True)

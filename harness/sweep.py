@@ -26,6 +26,7 @@ def main(cfg: DictConfig) -> dict:
     from harness.cell import distributed
     from harness.cell.run import run_cell, summary_table, train_worker
     from harness.launch import preemption
+    from harness.models.judge_run import JudgeUnavailable, judge_for_run
     from harness.models.resolve import check_model
     from harness.records import jobs
     from harness.records.store import sweep_dir
@@ -40,7 +41,11 @@ def main(cfg: DictConfig) -> dict:
         train_worker(cfg, choices)
         return {}
     try:
-        result = run_cell(cfg, choices)
+        with judge_for_run(cfg):  # serve (judge.managed) and probe the judge: one line, before any file
+            result = run_cell(cfg, choices)
+    except JudgeUnavailable as e:
+        print(f"error: {e}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
     except Exception:
         if preemption.preempted():  # submitit already requeued this job: exit as its handler would
             logging.getLogger(__name__).warning("preempted and requeued; the next attempt resumes")

@@ -87,7 +87,7 @@ class OpenAIJudge(Judge):
 
     def __init__(
         self,
-        base_url: str = "https://api.openai.com/v1",
+        base_url: str | None = "https://api.openai.com/v1",  # None: not set (see ``managed``)
         model: str = "gpt-4o-2024-11-20",
         api_key_env: str = "OPENAI_API_KEY",  # the NAME of the variable holding the key, never the key
         require_api_key: bool = True,
@@ -112,8 +112,17 @@ class OpenAIJudge(Judge):
         extra_body: dict[str, Any] | None = None,
         # aiohttp (the SDK's aiohttp transport: less CPU per request) | httpx (the SDK default)
         http_backend: HttpBackend = HttpBackend.aiohttp,
+        # with base_url None, the harness serves ``model`` (a packaged GGUF) on llama.cpp for the run
+        # and passes its URL in; the judge itself never starts a server
+        managed: bool = False,
     ):
         super().__init__()
+        if base_url is None:
+            raise JudgeConfigError(
+                "openai judge: no base_url" + (" (judge.managed: the harness starts the server; run through "
+                                               "python -m harness.sweep / harness.evaluate)" if managed else "")
+            )
+        self.managed = managed
         self.mode = _choice(JudgeMode, mode, "mode")
         self.http_backend = _choice(HttpBackend, http_backend, "http_backend")
         if isinstance(json_mode, bool):  # the old boolean spelling: true = json_object

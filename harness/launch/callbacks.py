@@ -4,7 +4,9 @@
 
 * ``on_multirun_start`` builds the tiny model once (when the sweep uses it) so parallel jobs
   do not all wait on its build lock, and starts a progress line every ``progress_every_s``
-  seconds: elapsed time, policies trained and cells finished in this sweep so far;
+  seconds: elapsed time, policies trained and cells finished in this sweep so far; it probes an
+  LLM judge (and serves a managed one for local launchers: ``harness.models.judge_run``) so a
+  dead judge fails in one line before any cell starts;
 * ``on_multirun_end`` prints one line per cell (score or INCOMPLETE), then runs
   ``harness.report`` on the sweep folder with the config's ``report`` node (target, baselines,
   extra pairs) and prints its tables and where the report and its plots are (``<sweep>/report/``).
@@ -15,6 +17,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +80,7 @@ def _count_done(folder: Path, since: float) -> int:
 # the progress thread's stop event lives here, not on the callback: the submitit launcher
 # pickles the callbacks into every job, and locks do not pickle
 _STOP: dict[int, threading.Event] = {}
+_JUDGE: dict[int, ExitStack] = {}  # the managed judge server of a running multirun (same reason)
 
 
 def _mmss(seconds: float) -> str:
@@ -104,6 +108,12 @@ class SweepSummary(Callback):
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         sweep_dir = Path(config.run.root).expanduser() / str(config.run.sweep)
+        from harness.models.judge_run import JudgeUnavailable, start_for_sweep
+
+        try:  # one server for the local jobs (they read its URL from the environment), probed once, before the model build
+            _JUDGE[id(self)] = start_for_sweep(config)
+        except JudgeUnavailable as e:
+            raise SystemExit(f"error: {e}") from None
         if config.get("scale") is not None and config.scale.get("model"):
             from harness.models.resolve import MissingExtraError, resolve_model
 
@@ -142,6 +152,9 @@ class SweepSummary(Callback):
         stop = _STOP.pop(id(self), None)
         if stop is not None:
             stop.set()
+        judge = _JUDGE.pop(id(self), None)
+        if judge is not None:
+            judge.close()  # the managed judge server, if this sweep started one
         sweep_dir = Path(config.run.root).expanduser() / str(config.run.sweep)
         print(f"\nSweep {sweep_dir}:\n" + sweep_table(sweep_dir), flush=True)
         if self.report:

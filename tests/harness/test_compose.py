@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hydra.errors import ConfigCompositionException, MissingConfigException
+from hydra.errors import ConfigCompositionException, InstantiationException, MissingConfigException
 from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, ListConfig, OmegaConf
 from omegaconf.errors import ConfigKeyError, ValidationError
@@ -103,6 +103,10 @@ def test_every_option_composes_and_instantiates(group, name, tmp_path, monkeypat
     if group in ("method", "judge", "benchmark"):
         assert found, f"{group}/{name} has no _target_"
     for path, sub in found:
+        if sub.get("managed") and sub.get("base_url") is None:  # the harness serves it and passes the URL in
+            with pytest.raises(InstantiationException, match="no base_url"):
+                instantiate(sub)
+            sub.base_url = "http://127.0.0.1:1/v1"
         obj = instantiate(sub)
         assert obj is not None, path
 

@@ -1,0 +1,150 @@
+"""The LLM judge around a run: serve it when the config asks, probe it before any work.
+
+``judge.managed: true`` with no ``judge.base_url`` (``judge=local`` without ``LOCAL_JUDGE_URL``)
+means: the harness serves ``judge.model`` (a packaged GGUF) on llama.cpp's server for this run.
+
+* a local multirun starts ONE server in ``SweepSummary.on_multirun_start`` and hands its URL to
+  the jobs (other processes: the pool's loky workers, submitit's local subprocesses) through
+  ``MANAGED_URL_ENV``; it is stopped in ``on_multirun_end`` or, on error, at exit;
+* a single run (``hydra.mode=RUN``), a SLURM job (a loopback server on the submit host is out of
+  its reach) or ``harness.evaluate`` starts its own in the job, stopped when the job ends.
+
+The server dies with its parent whatever happens (``PR_SET_PDEATHSIG``); SIGTERM is turned into
+``SystemExit`` while one runs so it is also stopped cleanly. A URL the user set is used as is.
+Every LLM judge is then probed (``evals.judges.probe``): a dead or garbling server fails in one
+line before a folder, a W&B run or a training step.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import signal
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from typing import Any
+
+MANAGED_URL_ENV = "FOCAL_MANAGED_JUDGE_URL"  # harness-internal: the managed server of this multirun
+
+
+class JudgeUnavailable(RuntimeError):
+    """The judge cannot serve this run; the message is one line."""
+
+
+def managed_model(judge_cfg: Mapping[str, Any] | None) -> str | None:
+    """The model to serve when the judge is managed and no URL is set, else None."""
+    if not judge_cfg or not judge_cfg.get("managed", False) or judge_cfg.get("base_url") is not None:
+        return None
+    return str(judge_cfg["model"])
+
+
+def _set_url(judge_cfg: Any, url: str) -> None:
+    from omegaconf import open_dict
+
+    with open_dict(judge_cfg):
+        judge_cfg.base_url = url
+
+
+@contextmanager
+def _sigterm_exits() -> Iterator[None]:
+    """SIGTERM raises SystemExit (so ``finally`` blocks stop the server) unless a handler is set."""
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+@contextmanager
+def serve(model: str) -> Iterator[str]:
+    """Start the packaged llama.cpp judge for ``model`` on a free port, export and yield its URL."""
+    from harness.models.judge_server import local_judge_server
+    from harness.models.resolve import MissingExtraError
+
+    with _sigterm_exits():
+        try:
+            cm = local_judge_server(model, port=0)
+            url = cm.__enter__()
+        except (MissingExtraError, FileNotFoundError, RuntimeError, TimeoutError) as e:
+            raise JudgeUnavailable(f"local judge server for {model!r} did not start: {e}") from None
+        prev = os.environ.get(MANAGED_URL_ENV)
+        os.environ[MANAGED_URL_ENV] = url
+        try:
+            yield url
+        finally:
+            if prev is None:
+                os.environ.pop(MANAGED_URL_ENV, None)
+            else:
+                os.environ[MANAGED_URL_ENV] = prev
+            cm.__exit__(None, None, None)
+
+
+def probe(judge_cfg: Any, url: str | None = None) -> None:
+    """Probe the configured LLM judge (at ``url`` if given; no-op for judges without a server)."""
+    from hydra.utils import instantiate
+    from omegaconf import DictConfig, OmegaConf
+
+    from evals.judges.openai_judge import JudgeConfigError
+    from evals.judges.probe import JudgeProbeError, probe_judge
+
+    if not judge_cfg or "base_url" not in judge_cfg:
+        return
+    node = OmegaConf.to_container(judge_cfg, resolve=True) if isinstance(judge_cfg, DictConfig) else dict(judge_cfg)
+    if url is not None:
+        node["base_url"] = url  # type: ignore[index]
+    try:
+        judge = instantiate(node, cache=False)
+        try:
+            probe_judge(judge)
+        finally:
+            judge.close()
+    except (JudgeProbeError, JudgeConfigError) as e:
+        raise JudgeUnavailable(str(e)) from None
+
+
+@contextmanager
+def judge_for_run(cfg: Any) -> Iterator[None]:
+    """Point ``cfg.judge`` at a server (the multirun's, or one started here) and probe it."""
+    jc = cfg.get("judge")
+    model = managed_model(jc)
+    if model is None:
+        probe(jc)
+        yield
+        return
+    inherited = os.environ.get(MANAGED_URL_ENV)
+    if inherited:
+        _set_url(jc, inherited)
+        probe(jc)
+        yield
+        return
+    with serve(model) as url:
+        _set_url(jc, url)
+        probe(jc)
+        yield
+
+
+def start_for_sweep(config: Any) -> ExitStack:
+    """The multirun's side (before any job): serve a managed judge once for local launchers and
+    probe the judge; the returned stack stops the server (closed at the sweep's end, or at exit)."""
+    stack = ExitStack()
+    jc = config.get("judge")
+    model = managed_model(jc)
+    launcher = str((config.get("hydra") or {}).get("launcher", {}).get("_target_", ""))
+    if model is not None and "slurm" in launcher.lower():
+        return stack  # a loopback server here is out of the nodes' reach: each job serves its own
+    try:
+        url = stack.enter_context(serve(model)) if model is not None else None
+        probe(jc, url)
+    except BaseException:
+        stack.close()
+        raise
+    atexit.register(stack.close)
+    return stack
