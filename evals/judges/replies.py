@@ -119,8 +119,8 @@ def parse_json_object(content: str | None) -> dict[str, Any]:
         raise InvalidReply("empty reply")
     m = _FENCE.match(content)
     text = m.group(1) if m else content.strip()
-    try:
-        obj = json.loads(text)
+    try:  # a raw newline or tab inside a string (a rationale) is read as written; the scores stay strict
+        obj = json.loads(text, strict=False)
     except json.JSONDecodeError as e:
         raise InvalidReply(f"not JSON ({e.msg} at {e.pos})") from None
     if not isinstance(obj, dict):

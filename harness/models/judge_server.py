@@ -35,7 +35,7 @@ from pathlib import Path
 
 from harness.models.resolve import PACKAGED, MissingExtraError, packaged_gguf
 
-N_CTX = 2048  # toy rubric prompts <= 560 tokens, pairwise <= 627 (measured) + a <= 256-token reply
+N_CTX = 8192  # SmolLM2's trained context: real rubrics (HealthBench 2.2k tokens, WritingBench 4.7k, measured) + a reply
 N_THREADS = min(2, os.cpu_count() or 1)  # see the README's table: 2 threads on 2 cores
 _LISTENING = re.compile(r"Uvicorn running on (http://[^\s]+)")
 

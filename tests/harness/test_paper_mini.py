@@ -13,33 +13,21 @@ from pathlib import Path
 import pytest
 
 from core.config import REPO_ROOT
-from harness.models.judge_server import local_judge_server
-from harness.models.resolve import MissingExtraError
 
 pytestmark = pytest.mark.slow
 
 # the smallest run that still sends both criterion kinds to the judge in training and evaluation:
-# one method, one GRPO step of one prompt x 4 rollouts, one item per benchmark
-SMALL = ["experiment=paper_mini", "hydra.sweeper.params.method=focal", "train.max_steps=1",
+# one method, one GRPO step of one prompt x 4 rollouts, one item per benchmark; the first 3 rows (4-6
+# criteria each: a 23-criterion rubric makes the 135M judge's replies invalid more often than not)
+SMALL = ["experiment=paper_mini", "hydra.sweeper.params.method=focal", "train.max_steps=1", "data.limit=3",
          "train.per_device_train_batch_size=4", "train.num_generations=4", "train.max_completion_length=32",
          "eval.max_new_tokens=32", "benchmark.limit=1", "tracking=none"]
 
 
-@pytest.fixture(scope="module")
-def judge_url():
-    cm = local_judge_server("smollm2_135m")
-    try:
-        url = cm.__enter__()
-    except MissingExtraError as e:
-        pytest.fail(str(e), pytrace=False)
-    try:
-        yield url
-    finally:
-        cm.__exit__(None, None, None)
-
-
-def _run(root: Path, cache: Path, url: str, *extra: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "FOCAL_HARNESS_CACHE": str(cache), "LOCAL_JUDGE_URL": url, "WANDB_MODE": "offline"}
+def _run(root: Path, cache: Path, *extra: str) -> subprocess.CompletedProcess:
+    """The README's command at the smallest size; no judge URL: the run starts the packaged judge itself."""
+    env = {k: v for k, v in os.environ.items() if k != "LOCAL_JUDGE_URL"}
+    env.update({"FOCAL_HARNESS_CACHE": str(cache), "WANDB_MODE": "offline"})
     return subprocess.run([sys.executable, "-m", "harness.sweep", *SMALL, f"run.root={root}", *extra],
                           cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=1200)
 
@@ -54,7 +42,7 @@ def _eval_metrics(sweep: Path) -> dict[str, dict]:
             for p in sweep.glob("cells/*/result.json")}
 
 
-def test_paper_mini_trains_and_evaluates_with_the_llm_judge_then_answers_from_its_cache(tmp_path, tiny_cache, judge_url):
+def test_paper_mini_trains_and_evaluates_with_the_llm_judge_then_answers_from_its_cache(tmp_path, tiny_cache):
     from omegaconf import OmegaConf
 
     from harness.compose import compose_sweep
@@ -63,22 +51,23 @@ def test_paper_mini_trains_and_evaluates_with_the_llm_judge_then_answers_from_it
     assert cfg.judge._target_.endswith("OpenAIJudge") and "evals.judges.rules" not in OmegaConf.to_yaml(cfg)
     cache = tmp_path / "cache"
     cache.mkdir()
-    for p in Path(tiny_cache).glob("smollm2_135m-*"):  # the converted policy model, shared with the other smol tests
+    for p in [d for d in Path(tiny_cache).glob("smollm2_135m-*") if d.is_dir()]:  # the converted policy model
         (cache / p.name).symlink_to(p)
-    first = _run(tmp_path / "runs", cache, judge_url)
+    first = _run(tmp_path / "runs", cache)
     assert first.returncode == 0, first.stderr[-4000:]
     sweep = tmp_path / "runs" / "paper_mini"
     train = _train_rows(sweep)[-1]
-    assert train["judge/requests"] > 0 and "judge/invalid_replies" in train  # invalid replies counted, not scores
+    assert train["judge/requests"] >= train["judge/judgments"] > 0  # retries of invalid replies are requests too
+    assert "judge/unscorable_fraction" in train  # what stayed unscorable is counted, never a score
     assert {"satisfaction/hard_rule", "satisfaction/principle"} <= set(train)  # both kinds were judged
-    assert train["frac_reward_zero_std"] < 1  # the group's rewards differ: GRPO has a signal
+    assert train["reward_std"] and train["reward_std"] > 0  # the group's rewards differ: GRPO has a signal
     evals = _eval_metrics(sweep)
     assert sorted(evals) == ["healthbench", "ifeval", "infobench", "writingbench"]
     judged = {b: m["judge/requests"] for b, m in evals.items() if m.get("judge/requests")}
     assert {"healthbench", "infobench", "writingbench"} <= set(judged), evals  # the judge-scored ones
     assert (sweep / "report" / "report.md").is_file()
 
-    again = _run(tmp_path / "runs", cache, judge_url, "run.force=true")  # same seed, same completions
+    again = _run(tmp_path / "runs", cache, "run.force=true")  # same seed, same completions
     assert again.returncode == 0, again.stderr[-4000:]
     train2 = _train_rows(sweep)[-1]
     assert train2["judge/requests"] == 0 and train2["judge/cache_hits"] > 0

@@ -169,3 +169,13 @@ def test_reply_validators():
 def test_combine_swapped():
     assert combine_swapped([True, 7, False, 4], [True, 4, True, 4], KINDS) == [True, 6, False, 4]
     assert combine_swapped([None, 7, True, None], [False, None, True, None], KINDS) == [False, 7, True, None]
+
+
+def test_a_raw_newline_inside_a_rationale_is_read_and_the_scores_stay_strict():
+    """Small judges write multi-line rationales without escaping them (SmolLM2 under llama.cpp's
+    schema grammar did, measured): the reply means what it says, so it is read; scores are not relaxed."""
+    from evals.judges.replies import InvalidReply, parse_json_object
+
+    assert parse_json_object('{"rationale": "line one\nline\ttwo", "scores": [true, 7]}')["scores"] == [True, 7]
+    with pytest.raises(InvalidReply, match="not JSON"):
+        parse_json_object('{"rationale": "ok", "scores": [true, 7,]}')
