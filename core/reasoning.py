@@ -40,7 +40,7 @@ def split_completion(completion: Any, think_end: str = THINK_END, think_start: s
         return Split(reasoning, text.strip(), False)
     if think_start in text:
         return Split(text.split(think_start, 1)[1].strip(), "", True)
-    return Split(reasoning.strip(), text.strip(), False)
+    return Split(reasoning.strip(), text, False)  # unchanged: no reasoning in the text
 
 
 def cut_scores(flip: np.ndarray) -> np.ndarray:
