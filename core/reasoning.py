@@ -16,6 +16,12 @@ THINK_START = "<think>"
 THINK_END = "</think>"
 
 
+def template_kwargs(thinking: str | None) -> dict[str, bool]:
+    """Chat-template kwargs for ``scale.thinking``: the same in TRL (``chat_template_kwargs``)
+    and lm-eval (``enable_thinking``), so training and evaluation render the same prompt."""
+    return {} if thinking is None else {"enable_thinking": str(thinking) == "on"}
+
+
 @dataclass(frozen=True)
 class Split:
     reasoning: str
