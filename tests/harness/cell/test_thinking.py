@@ -52,3 +52,32 @@ def test_cut_completion_scores_like_all_criteria_unmet():
     rewards, _, _ = reward.score(["a"] * 2, ["q"] * 2, [RUBRIC.to_json()] * 2, ["", "dog"], [True, False])
     # "dog": cat unmet, pitfall present -> oriented 0 everywhere, the same as the cut rule
     assert rewards[0] == pytest.approx(rewards[1])
+
+
+@pytest.fixture(scope="module")
+def qwen3_tiny(tiny_model, tmp_path_factory):
+    from tests.support.qwen3_tiny import qwen3_copy
+
+    return qwen3_copy(tiny_model, tmp_path_factory.mktemp("qwen3") / "model")
+
+
+@pytest.mark.parametrize("thinking", ["off", "on"])
+def test_grpo_renders_qwen3_prompt_by_scale_thinking(qwen3_tiny, tmp_path, thinking):
+    from datasets import Dataset
+    from transformers import AutoTokenizer
+    from trl import GRPOTrainer
+
+    from harness.cell.train import grpo_args
+
+    train = {"per_device_train_batch_size": 2, "num_generations": 2, "max_completion_length": 4,
+             "max_steps": 1, "bf16": False, "use_cpu": True}
+    args = grpo_args(train, 0, tmp_path, {"use_vllm": False, "deepspeed": None, "bf16": False, "on_gpu": False},
+                     [], thinking)
+    tok = AutoTokenizer.from_pretrained(qwen3_tiny)
+    trainer = GRPOTrainer(model=str(qwen3_tiny), reward_funcs=lambda completions, **_: [0.0] * len(completions),
+                          args=args, train_dataset=Dataset.from_list([{"prompt": [{"role": "user", "content": "hi"}]}]),
+                          processing_class=tok)
+    ids, _, _ = trainer._tokenize_prompts([[{"role": "user", "content": "hi"}]])
+    text = tok.decode(ids[0])
+    assert text.startswith("<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n")
+    assert text.endswith("<think>\n\n</think>\n\n") == (thinking == "off")
