@@ -98,5 +98,12 @@ def evaluate(bench: Benchmark, lm, judge, max_new_tokens: int, temperature: floa
     t0 = time.time()
     responses = generate(lm, items, max_new_tokens, temperature, desc=f"generating {bench.name}")
     t1 = time.time()
-    result = bench.score(items, responses, judge)
+    # The judge sees the answer only; a response cut in its reasoning is counted. Its scoring by
+    # the cut rule (every criterion unmet, no judge call) is not yet applied per benchmark: here
+    # it is judged as an empty answer.
+    from core.reasoning import split_completion
+
+    splits = [split_completion(r) for r in responses]
+    result = bench.score(items, [s.answer for s in splits], judge)
+    result.metrics["completions/cut_in_reasoning"] = sum(s.cut_in_reasoning for s in splits) / max(1, len(splits))
     return Evaluation(bench, items, responses, result, round(t1 - t0, 2), round(time.time() - t1, 2))
