@@ -22,6 +22,13 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 CONF_DIR = REPO_ROOT / "conf"
 
 
+class Thinking(StrEnum):
+    """A reasoning model's thinking mode (``scale.thinking``); null for models without one."""
+
+    on = "on"
+    off = "off"
+
+
 @dataclass
 class ScaleConf:
     """A model scale: what to load and what it needs from the cluster."""
@@ -37,6 +44,10 @@ class ScaleConf:
     nodes: int = 1
     use_vllm: bool = False
     deepspeed: str | None = None  # path to an accelerate/DeepSpeed config for multi-GPU scales
+    # Reasoning mode, passed as enable_thinking to the chat template in training (TRL) and
+    # evaluation (lm-eval); null = the model has none. See docs/guides/reasoning-models.md.
+    thinking: Thinking | None = None
+    think_end_token: str = "</think>"  # the answer is the text after its last occurrence
 
 
 class DataFormat(StrEnum):

@@ -103,8 +103,15 @@ def evaluate(bench: Benchmark, lm, judge, max_new_tokens: int, temperature: floa
     t0 = time.time()
     responses = generate(lm, items, max_new_tokens, temperature, desc=f"generating {bench.name}")
     t1 = time.time()
+    # The judge sees the answer only; a response cut in its reasoning is counted. Its scoring by
+    # the cut rule (every criterion unmet, no judge call) is not yet applied per benchmark: here
+    # it is judged as an empty answer.
+    from core.reasoning import split_completion
+
+    splits = [split_completion(r) for r in responses]
     before = judge_counts(judge)
-    result = bench.score(items, responses, judge)
+    result = bench.score(items, [s.answer for s in splits], judge)
+    result.metrics["completions/cut_in_reasoning"] = sum(s.cut_in_reasoning for s in splits) / max(1, len(splits))
     counts = {k: v - before.get(k, 0.0) for k, v in judge_counts(judge).items()}
     return Evaluation(bench, items, responses, result, round(t1 - t0, 2), round(time.time() - t1, 2), counts)
 

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from core.reasoning import THINK_END, template_kwargs
 from core.rubric import Example
 
 
-def load_lm(model_path: str, backend: str = "hf", batch_size: int = 8, device: str = "cpu", **kwargs):
-    """An lm-eval LM. ``hf`` needs ``device='cpu'`` on CPU machines (it defaults to CUDA)."""
+def load_lm(model_path: str, backend: str = "hf", batch_size: int = 8, device: str = "cpu",
+            thinking: str | None = None, think_end_token: str = THINK_END, **kwargs):
+    """An lm-eval LM. ``hf`` needs ``device='cpu'`` on CPU machines (it defaults to CUDA).
+    ``thinking`` (``scale.thinking``) renders prompts as training does; with thinking on,
+    lm-eval returns the text after the last ``think_end_token`` (or the whole generation)."""
     from lm_eval.api.registry import get_model
 
-    args = {"pretrained": model_path, "batch_size": batch_size, **kwargs}
+    args = {"pretrained": model_path, "batch_size": batch_size, **template_kwargs(thinking), **kwargs}
+    if thinking is not None and str(thinking) == "on":
+        args["think_end_token"] = think_end_token
     if backend == "hf":
         args["device"] = device
     return get_model(backend)(**args)

@@ -89,7 +89,9 @@ def run_evaluation(cfg: DictConfig, choices: Mapping[str, str] | None = None) ->
         print(f"[{k}/{len(members)}] {name} -> {rd.path}", flush=True)
         t0 = time.time()
         if lm is None:
-            lm = load_lm(model_path, backend=cfg.eval.backend, batch_size=cfg.eval.batch_size)
+            scale = cfg.get("scale") or {}  # a reasoning model's thinking mode, as in training
+            lm = load_lm(model_path, backend=cfg.eval.backend, batch_size=cfg.eval.batch_size,
+                         thinking=scale.get("thinking"), think_end_token=scale.get("think_end_token", "</think>"))
         rd.clear_marker()
         cell_cfg = {**to_container(cfg), "benchmark": to_container(bcfg)}
         rd.write_config(cell_cfg)

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from core.reasoning import split_completion
 from core.rubric import Rubric
 from core.scores import oriented  # noqa: F401 (re-exported)
 from evals.judges.base import Judge, JudgeRequest, normalize
@@ -54,7 +55,12 @@ class RubricReward:
         return self._rubrics[key]
 
     def score(
-        self, example_id: list[str], question: list[str], rubric: list[str], texts: list[str]
+        self,
+        example_id: list[str],
+        question: list[str],
+        rubric: list[str],
+        texts: list[str],
+        cut: list[bool] | None = None,
     ) -> tuple[list[float | None], dict[str, float], list[str]]:
         """Pure of TRL: returns (rewards, metrics, per-rollout weights as JSON) for these rollouts.
 
@@ -65,13 +71,18 @@ class RubricReward:
         and stays the same on every rank.
         """
         rubrics = [self._rubric(k, r) for k, r in zip(example_id, rubric, strict=True)]
+        cut = cut or [False] * len(texts)
+        judged = [i for i, c in enumerate(cut) if not c]  # a cut completion is never judged
         with self.timer.time("judge"):
-            judgments = self.judge.judge(
-                [JudgeRequest(q, rb, t) for q, rb, t in zip(question, rubrics, texts, strict=True)]
-            )
+            judgments = self.judge.judge([JudgeRequest(question[i], rubrics[i], texts[i]) for i in judged])
+        oriented_rows = [np.zeros(len(rb.criteria)) for rb in rubrics]  # the cut rule: all unmet
+        unscorable = [0] * len(texts)
+        for i, j in zip(judged, judgments, strict=True):
+            oriented_rows[i] = oriented(normalize(j.scores, rubrics[i].kinds), rubrics[i])
+            unscorable[i] = j.unscorable
         rows = [
-            (k, q, r, oriented(normalize(j.scores, rb.kinds), rb), j.unscorable, len(j.scores))
-            for k, q, r, j, rb in zip(example_id, question, rubric, judgments, rubrics, strict=True)
+            (k, q, r, o, u, len(rb.criteria))
+            for k, q, r, o, u, rb in zip(example_id, question, rubric, oriented_rows, unscorable, rubrics, strict=True)
         ]
         rows, start = gather_rows(rows)
         ids = [r[0] for r in rows]
@@ -97,6 +108,7 @@ class RubricReward:
         metrics = summarize(batch, agg)
         metrics["judge/unscorable_fraction"] = sum(r[4] for r in rows) / max(1, sum(r[5] for r in rows))
         metrics["reward/unscorable_rollouts"] = float(sum(r is None for r in rewards))
+        metrics["completions/cut_in_reasoning"] = sum(cut) / max(1, len(cut))
         metrics.update(self.judge.stats())
         self.last_metrics = metrics
         mine = slice(start, start + len(texts))
@@ -113,9 +125,10 @@ class RubricReward:
         log_extra: Callable[[str, list[Any]], None] | None = None,
         **_: Any,
     ) -> list[float | None]:
-        texts = [c[-1]["content"] if isinstance(c, list) else str(c) for c in completions]
+        splits = [split_completion(c) for c in completions]  # the judge sees the answer only
+        texts, cut = [s.answer for s in splits], [s.cut_in_reasoning for s in splits]
         with self.timer.time("reward"):  # judge + aggregation (normalize, group, method, diagnostics)
-            rewards, metrics, weights_json = self.score(example_id, question, rubric, texts)
+            rewards, metrics, weights_json = self.score(example_id, question, rubric, texts, cut)
         if log_metric is not None:
             for name, value in metrics.items():
                 if not math.isnan(value):

@@ -121,7 +121,7 @@ def train_worker(cfg: DictConfig, choices: Mapping[str, str]) -> None:
 
 
 def evaluate_policy(bench_cfg: DictConfig, eval_cfg: Mapping[str, Any], model_path: str, judge, tracker: Tracker,
-                    step: int) -> dict[str, Any]:
+                    step: int, thinking: str | None = None, think_end_token: str = "</think>") -> dict[str, Any]:
     """Generate on the cell's benchmark (``bench_cfg``, one benchmark's config) with the ``eval``
     settings, judge all responses in one batch, log and return the record."""
     from evals.evaluation import evaluate, is_suite
@@ -132,7 +132,8 @@ def evaluate_policy(bench_cfg: DictConfig, eval_cfg: Mapping[str, Any], model_pa
         raise ValueError("evaluate_policy evaluates one benchmark; a suite (benchmark=all) goes through "
                          "run_cell (one cell per member) or `python -m harness.evaluate`")
     bench = instantiate(bench_cfg)
-    lm = load_lm(model_path, backend=eval_cfg["backend"], batch_size=eval_cfg["batch_size"])
+    lm = load_lm(model_path, backend=eval_cfg["backend"], batch_size=eval_cfg["batch_size"], thinking=thinking,
+                 think_end_token=think_end_token)
     ev = evaluate(bench, lm, judge, eval_cfg["max_new_tokens"], eval_cfg["temperature"])
     write_outputs(ev, tracker, step)
     return ev.record()
@@ -180,7 +181,9 @@ def _run_single(cfg: DictConfig, choices: Mapping[str, str], decision: distribut
     train = ensure_policy(cfg, choices, policy, judge, decision)
     return _evaluate_cell(cfg, choices, policy, cell, train, t0,
                           lambda tracker: evaluate_policy(cfg.benchmark, cfg.eval, train["model_path"], judge,
-                                                          tracker, step=int(train.get("steps", 0))))
+                                                          tracker, step=int(train.get("steps", 0)),
+                                                          thinking=cfg.scale.thinking,
+                                                          think_end_token=cfg.scale.think_end_token))
 
 
 def member_cells(cfg: DictConfig, choices: Mapping[str, str]) -> list[tuple[DictConfig, dict[str, str], RunDir, RunDir]]:
@@ -221,7 +224,8 @@ def run_suite(
             preflight(instantiate(mcfg.benchmark), judge)
         policy = members[0][2]
         train = ensure_policy(cfg, choices, policy, judge, decision)
-        lm = load_lm(train["model_path"], backend=cfg.eval.backend, batch_size=cfg.eval.batch_size)
+        lm = load_lm(train["model_path"], backend=cfg.eval.backend, batch_size=cfg.eval.batch_size,
+                     thinking=cfg.scale.thinking, think_end_token=cfg.scale.think_end_token)
         for mcfg, mch, mpolicy, cell in pending:
             t0 = time.time()
 

@@ -117,9 +117,13 @@ def gpu_plan(scale: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def grpo_args(train_cfg: Mapping[str, Any], seed: int, output_dir: Path, gpu: dict[str, Any], report_to: list[str]):
-    """TRL's GRPOConfig: every ``train.*`` field by name, plus what the scale and harness decide."""
+def grpo_args(train_cfg: Mapping[str, Any], seed: int, output_dir: Path, gpu: dict[str, Any], report_to: list[str],
+              thinking: str | None = None):
+    """TRL's GRPOConfig: every ``train.*`` field by name, plus what the scale and harness decide
+    (``thinking`` reaches every chat-template call of generation, as in evaluation)."""
     from trl import GRPOConfig
+
+    from core.reasoning import template_kwargs
 
     train = _plain(train_cfg)
     train["bf16"] = bool(train["bf16"] or gpu["bf16"])
@@ -137,6 +141,7 @@ def grpo_args(train_cfg: Mapping[str, Any], seed: int, output_dir: Path, gpu: di
         dataloader_num_workers=0,
         disable_tqdm=False,
         save_only_model=False,
+        chat_template_kwargs=template_kwargs(thinking) or None,
     )
 
 
@@ -189,7 +194,7 @@ def train_policy(
     # not one blocking judge call per new prompt inside the reward function
     method.base_weights.precompute([(e.id, e.question, e.rubric) for e in train_examples])
     ckpt_dir = policy.path / "checkpoints"
-    args = grpo_args(job.train, job.seed, ckpt_dir, gpu, report_to)
+    args = grpo_args(job.train, job.seed, ckpt_dir, gpu, report_to, job.scale.get("thinking"))
     timer = StepTimer()
     reward = RubricReward(judge, method, timer=timer.parts)
     resume = last_checkpoint(ckpt_dir)
