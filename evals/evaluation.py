@@ -33,9 +33,9 @@ class Evaluation:
     def record(self) -> dict[str, Any]:
         """The cell's evaluation record (the keys every result.json carries)."""
         b = self.benchmark
-        flat = {**self.result.flat(), **self.judge_counts}
+        flat = self.result.flat()
         return {"benchmark": b.name, "primary": b.primary, "score": self.result.metrics[b.primary],
-                "metrics": flat, "n_items": len(self.items)}
+                "metrics": flat, "n_items": len(self.items), "judge": dict(self.judge_counts)}
 
 
 def is_suite(bench_cfg: Mapping[str, Any]) -> bool:

@@ -54,7 +54,8 @@ FIELDS: dict[str, Use] = {
     # (the global batch is per_device_train_batch_size x processes) change the numbers
     "scale.model": R, "scale.dtype": R, "scale.use_vllm": R, "scale.processes_per_node": R, "scale.nodes": R,
     "scale.name": N, "scale.gpus_per_node": N, "scale.cpus_per_task": N, "scale.mem_gb": N,
-    "scale.timeout_min": N, "scale.deepspeed": N,  # ZeRO shards memory, the optimization is the same
+    "scale.timeout_min": N, "scale.deepspeed": N,
+    "scale.thinking": R, "scale.think_end_token": R,  # the rendered prompt, and where an answer starts  # ZeRO shards memory, the optimization is the same
     "data.path": R, "data.hub_id": R, "data.split": R, "data.format": R, "data.limit": R,
     "data.heldout_fraction": R, "data.pitfall_polarity": R, "data.name": N,
     "data.data_files": R, "data.judged_kind": R, "data.unknown_rules": R, "data.abilities": R, "data.principle_tags": R,
@@ -79,7 +80,7 @@ FIELDS: dict[str, Use] = {
 # resumed from committed records reuses them); set to anything else, they enter the key
 ADDED_LATER: dict[str, Any] = {
     "data.data_files": None, "data.judged_kind": "hard_rule", "data.unknown_rules": "error", "data.abilities": None,
-    "data.principle_tags": None,
+    "data.principle_tags": None, "scale.thinking": None, "scale.think_end_token": "</think>",
 }
 
 

@@ -172,7 +172,7 @@ def test_closed_choices_fail_at_compose_time_listing_the_values(tmp_path):
     for c in (local, vllm):  # inherited from openai.yaml, not repeated
         assert c.max_retries == base.max_retries and c.cache_path == base.cache_path
         assert c._target_ == base._target_
-    judge = instantiate(local)
+    judge = instantiate(local, base_url="http://127.0.0.1:8080/v1")  # the URL the harness passes a managed judge
     assert judge.dialect.value == "llamacpp" and judge.base_url.startswith("http://127.0.0.1")
     judge.close()
     with pytest.raises(JudgeConfigError, match=r"json_mode 'schema' unknown; use one of \['off'"):
