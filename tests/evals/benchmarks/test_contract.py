@@ -44,7 +44,8 @@ def test_contract_load_generate_judge_metric(name, tiny_lm, rules_judge):
     bench = instantiate(member_config(name, {"limit": 3}))
     ev = evaluate(bench, tiny_lm, rules_judge, max_new_tokens=8)
     rec = ev.record()
-    assert set(rec) == {"benchmark", "primary", "score", "metrics", "n_items"}
+    assert set(rec) == {"benchmark", "primary", "score", "metrics", "n_items", "judge"}
+    assert rec["judge"]["judge/requests"] >= 0 and not any(k.startswith("judge/") for k in rec["metrics"])
     assert rec["benchmark"] == name and rec["n_items"] == 3
     assert isinstance(rec["score"], float) and not math.isnan(rec["score"])
     assert rec["metrics"][rec["primary"]] == rec["score"]
