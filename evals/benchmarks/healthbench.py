@@ -30,17 +30,15 @@ from enum import StrEnum
 from typing import Any
 
 from core.registry import component
-from core.rubric import Example, RubricFormatError, item_number, item_text, object_items
+from core.rubric import Example
 from core.scores import met as hr_met
 from evals import metrics
 from evals.benchmarks.base import (
     FIXTURES,
     Benchmark,
     BenchResult,
-    build_example,
     load_source,
     polarization,
-    require,
     run_judge,
     sample,
     strict_complete,
@@ -52,27 +50,12 @@ FIXTURE = FIXTURES / "healthbench.jsonl"
 
 
 def from_healthbench_row(row: dict[str, Any], source: str, n: int) -> Example:
-    prompt = require(row, source, n, "prompt", (list, str))
-    rubrics = require(row, source, n, "rubrics", list)
-    if not rubrics:
-        raise RubricFormatError(source, n, "rubrics", "empty rubric")
-    criteria = []
-    for k, item in object_items(rubrics, source, n, "rubrics"):
-        text = item_text(item, "criterion", source, n, f"rubrics.{k}")
-        pts = item_number(item, "points", source, n, f"rubrics.{k}")
-        tags = item.get("tags") or []
-        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-            raise RubricFormatError(source, n, f"rubrics.{k}.tags", "expected a list of strings")
-        c: dict[str, Any] = {"text": text, "kind": "hard_rule", "points": pts, "tags": tags}
-        if item.get("check") is not None:
-            c["check"] = item["check"]
-        criteria.append(c)
-    etags = row.get("example_tags") or []
-    if not isinstance(etags, list):
-        raise RubricFormatError(source, n, "example_tags", "expected a list of strings")
-    rid = str(row.get("prompt_id") or f"healthbench-{n}")
-    return build_example(source, n, {"id": rid, "prompt": prompt, "rubric": criteria,
-                                     "meta": {"example_tags": list(etags)}})
+    """One simple-evals row: the training-data reader's parse (core.layouts.healthbench), every item a
+    Hard Rule (HealthBench grades each item met / not met)."""
+    from core.layouts import Context, LayoutOptions
+    from core.layouts.healthbench import from_healthbench
+
+    return from_healthbench(row, n, Context(source, LayoutOptions(judged_kind="hard_rule")))
 
 
 class Protocol(StrEnum):
