@@ -178,7 +178,7 @@ def test_cancelled_job_is_a_failed_cell_not_a_hang(slurm, tmp_path, tiny_cache):
 def test_two_training_processes_per_job_under_srun(slurm, tmp_path, tiny_cache):
     """scale.processes_per_node=2: SLURM starts two tasks (srun), they train as one DDP job
     (gloo on CPU), rank 0 evaluates and writes the cell."""
-    from test_distributed import check_two_process_run  # tests/ is on sys.path (rootdir-relative imports)
+    from tests.harness.cell.test_distributed import check_two_process_run
 
     proc = _sweep(tmp_path, tiny_cache, *TWO_PROCESSES, "benchmark=ifeval")
     assert proc.returncode == 0, proc.stderr[-3000:]
