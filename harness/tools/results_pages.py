@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import filecmp
+import math
 import shutil
 import sys
 import tempfile
@@ -21,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
 from omegaconf import OmegaConf
 
 from core.config import REPO_ROOT
@@ -28,6 +30,7 @@ from harness.report.build import Report, build_report
 from harness.report.cli import write_report
 from harness.report.load import load_sweep
 from harness.report.render import render_markdown
+from harness.report.stats import compare, summarize
 from harness.report.tables import markdown
 
 RESULTS = REPO_ROOT / "docs" / "results"
@@ -44,6 +47,19 @@ class Comparison:
 
 
 @dataclass
+class Outcome:
+    """One outcome the study's plan fixed before its runs: ``metric`` of ``benchmark``, target minus
+    baseline over seeds, and the minimum detectable effect the plan stated for it."""
+
+    label: str
+    metric: str
+    benchmark: str
+    target: str
+    baseline: str
+    mde: float | None = None
+
+
+@dataclass
 class Page:
     """``page.yaml``: what a reader needs besides the numbers (typed: a misspelt key fails here)."""
 
@@ -52,6 +68,8 @@ class Page:
     command: str
     purpose: str
     comparisons: list[Comparison] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
+    plan: str | None = None  # the plan written before the runs (a file beside page.yaml)
 
 
 def experiments(root: Path = RESULTS) -> list[Path]:
@@ -89,6 +107,38 @@ def readme_with_headlines(text: str, blocks: list[str]) -> str:
     return head + BEGIN + "\n" + "\n\n".join(blocks) + "\n" + END + rest.split(END, 1)[1]
 
 
+def outcome_rows(outcomes: Sequence[Outcome], cells: pd.DataFrame, confidence: float) -> list[list[str]]:
+    """Each planned outcome as measured: means, difference, Welch interval and p (the report's test), and
+    whether it is detected (p < 0.05) and at least the plan's minimum detectable effect."""
+    rows = []
+    for o in outcomes:
+        sub = cells[cells["benchmark"] == o.benchmark]
+        cmp = compare(summarize(sub, o.metric, confidence), sub, o.target, [o.baseline], o.metric, confidence)
+        if cmp.empty:
+            rows.append([o.label, f"{o.target} vs {o.baseline}", f"`{o.metric}`", "not in the records yet",
+                         "", "", "", ""])
+            continue
+        c = cmp.iloc[0]
+        ci = f"[{c.delta_ci_low:+.3f}, {c.delta_ci_high:+.3f}]" if not math.isnan(c.delta_ci_low) else "(n < 2)"
+        p = c.welch_p
+        verdict = "n < 2" if math.isnan(p) else ("detected" if p < 0.05 else "not detected")
+        size = "" if o.mde is None else (f"{'>=' if abs(c.delta) >= o.mde else '<'} {o.mde:g}")
+        rows.append([o.label, f"{o.target} vs {o.baseline}", f"`{o.metric}`",
+                     f"{c.target_mean:.3f} vs {c.baseline_mean:.3f} (n {c.target_n}, {c.baseline_n})",
+                     f"{c.delta:+.3f} {ci}", "" if math.isnan(p) else f"{p:.2g}", verdict, size])
+    return rows
+
+
+def outcome_section(page: Page, rep: Report) -> list[str]:
+    if not page.outcomes:
+        return []
+    plan = f" ([the plan]({page.plan}), committed before the first run)" if page.plan else ""
+    head = ["outcome", "comparison", "metric", "means (seeds)", f"difference [{round(rep.confidence * 100)} % Welch CI]",
+            "Welch p", "verdict", "vs the plan's MDE"]
+    return ["", "## Outcomes fixed by the plan", "", f"As the plan{plan} states them, each as measured.", "",
+            markdown(head, outcome_rows(page.outcomes, rep.sweep.cells, rep.confidence)), ""]
+
+
 def build_page(exp: Path, out: Path, rep: Report | None = None) -> list[Path]:
     """Rebuild one experiment's page into ``out`` (its records stay where they are)."""
     page = read_page(exp)
@@ -103,7 +153,7 @@ def build_page(exp: Path, out: Path, rep: Report | None = None) -> list[Path]:
     body = render_markdown(rep, figs).split("\n", 1)[1]  # its own title names the records folder
     header = [f"# {page.title}", "", f"*Trained {page.date}; rebuilt from `records/` by "
               "`python -m harness.tools.results_pages`.*", "", page.purpose.strip(), "",
-              "```bash", page.command.strip(), "```"]
+              "```bash", page.command.strip(), "```", *outcome_section(page, rep)]
     (out / "index.md").write_text("\n".join(header) + "\n" + body)
     return [out / "index.md", *files]
 

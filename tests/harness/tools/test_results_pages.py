@@ -24,3 +24,19 @@ def test_a_page_edited_by_hand_is_named_and_check_exits_1(tmp_path, capsys):
     assert differences(root) == ["smol_rest/index.md", "smol_rest/polarization.csv"]
     assert main(["--root", str(root), "--check"]) == 1
     assert "differs from a rebuild: smol_rest/index.md" in capsys.readouterr().out
+
+
+def test_planned_outcomes_are_reported_as_measured():
+    import pandas as pd
+
+    from harness.tools.results_pages import Outcome, outcome_rows
+
+    cells = pd.DataFrame({"method": ["a"] * 3 + ["s"] * 3, "scale": "x", "benchmark": "b", "seed": [0, 1, 2] * 2,
+                          "m": [0.5, 0.6, 0.7, 0.1, 0.2, 0.3]})
+    big, small, absent = outcome_rows([Outcome("primary", "m", "b", "a", "s", mde=0.3),
+                                       Outcome("tiny", "m", "b", "a", "s", mde=0.5),
+                                       Outcome("later", "m", "b", "z", "s")], cells, 0.95)
+    assert big[4].startswith("+0.400 [") and big[6] == "detected" and big[7] == ">= 0.3"
+    assert float(big[5]) < 0.05
+    assert small[7] == "< 0.5"
+    assert absent[3] == "not in the records yet"
