@@ -6,8 +6,8 @@ about 3 M criteria: 80 % LLM-judged rows of 24-42 criteria, 20 % instruction-fol
 rubric), then measures, each step in a fresh process so peaks do not mix:
 
 * ``load_examples``: ``core.data.load_examples(path, "verl")``, the validated examples;
-* ``training dataset``: the same, then ``harness.cell.train.training_dataset`` (TRL's input), and the
-  same columns built as Arrow columns (``columnar_dataset``), for comparison.
+* ``training dataset``: the same, then ``harness.cell.train.training_dataset`` (TRL's input: prompts and
+  ids, rubrics looked up by id), and the pre-0.2 dataset with a rubric as JSON per row, for comparison.
 
 Target (issue 28): the whole load under 60 s and 4 GB. Run alone (it is heavy):
     python perf/rubric_load.py [--rows 110000] [--keep /path/file.parquet]
@@ -87,22 +87,20 @@ def _rss_gb() -> float:
         return next(int(line.split()[1]) for line in f if line.startswith("VmRSS")) / 2**20
 
 
-def columnar_dataset(examples):
-    """The same columns as harness.cell.train.training_dataset, built as Arrow columns instead of a list of
-    row dicts (``Dataset.from_list``): what the trainer's dataset could cost."""
-    import pyarrow as pa
+def rubric_json_dataset(examples):
+    """The trainer's dataset before 0.2: every row carried its question and its rubric as JSON text
+    (``Dataset.from_list``); kept here to show what looking rubrics up by id saves."""
     from datasets import Dataset
 
-    return Dataset(pa.table({"prompt": [e.messages for e in examples], "example_id": [e.id for e in examples],
-                             "question": [e.question for e in examples],
-                             "rubric": [e.rubric.to_json() for e in examples]}))
+    return Dataset.from_list([{"prompt": e.messages, "example_id": e.id, "question": e.question,
+                               "rubric": e.rubric.to_json()} for e in examples])
 
 
 def child(path: str, step: str) -> None:
     sys.path.insert(0, str(ROOT))
     if step == "dataset":
         from harness.cell.train import training_dataset  # torch, TRL...: their memory is not the data's
-    if step == "columnar":
+    if step == "rubric_json":
         import datasets  # noqa: F401
     from core.data import load_examples
 
@@ -111,9 +109,9 @@ def child(path: str, step: str) -> None:
     ex = load_examples(path, "verl")
     out |= {"rows": len(ex), "criteria": sum(len(e.rubric) for e in ex),
             "load_s": time.perf_counter() - t0, "load_cpu_s": time.process_time() - c0}
-    if step in ("dataset", "columnar"):
+    if step in ("dataset", "rubric_json"):
         t1 = time.perf_counter()
-        ds = training_dataset(ex) if step == "dataset" else columnar_dataset(ex)
+        ds = training_dataset(ex) if step == "dataset" else rubric_json_dataset(ex)
         out |= {"dataset_s": time.perf_counter() - t1, "dataset_rows": len(ds)}
     out["peak_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     print(json.dumps(out))
@@ -136,19 +134,19 @@ def main() -> None:
         print(f"synthetic verl parquet: {path.stat().st_size / 2**20:.0f} MiB, written in "
               f"{time.perf_counter() - t0:.0f} s")
         rows = []
-        for step in ("load", "dataset", "columnar"):
+        for step in ("load", "dataset", "rubric_json"):
             res = subprocess.run([sys.executable, __file__, "--child", str(path), step], check=True,
                                  capture_output=True, text=True)
             rows.append((step, json.loads(res.stdout.strip().splitlines()[-1])))
-    print(f"\n{'step':<34} {'rows':>8} {'criteria':>10} {'wall s':>7} {'cpu s':>6} {'peak GB':>8} {'after imports':>14}")
+    print(f"\n{'step':<40} {'rows':>8} {'criteria':>10} {'wall s':>7} {'cpu s':>6} {'peak GB':>8} {'after imports':>14}")
     names = {"load": "load_examples", "dataset": "+ training dataset (harness.cell.train)",
-             "columnar": "+ training dataset (Arrow columns)"}
+             "rubric_json": "+ pre-0.2 dataset (rubric JSON per row)"}
     for step, r in rows:
         secs = r["load_s"] + r.get("dataset_s", 0.0)
-        print(f"{names[step]:<34} {r['rows']:>8} {r['criteria']:>10} {secs:>7.1f} {r['load_cpu_s']:>6.1f} "
+        print(f"{names[step]:<40} {r['rows']:>8} {r['criteria']:>10} {secs:>7.1f} {r['load_cpu_s']:>6.1f} "
               f"{r['peak_gb']:>8.2f} {r['import_gb']:>14.2f}")
-    print(f"(the dataset step alone: {rows[1][1]['dataset_s']:.1f} s from_list, {rows[2][1]['dataset_s']:.1f} s "
-          "columns; cpu s: load_examples only)")
+    print(f"(the dataset step alone: {rows[1][1]['dataset_s']:.1f} s now, {rows[2][1]['dataset_s']:.1f} s "
+          "with rubric JSON per row; cpu s: load_examples only)")
 
 
 if __name__ == "__main__":

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from core.reasoning import split_completion
-from core.rubric import Rubric
+from core.rubric import Example, Rubric
 from core.scores import oriented  # noqa: F401 (re-exported)
 from evals.judges.base import Judge, JudgeRequest, normalize
 from harness.cell.timing import Parts
@@ -42,15 +42,20 @@ def gather_rows(local: list[Any]) -> tuple[list[Any], int]:
 class RubricReward:
     __name__ = "rubric"  # TRL names the reward column after this
 
-    def __init__(self, judge: Judge, method: Method, timer: Parts | None = None) -> None:
+    def __init__(self, judge: Judge, method: Method, timer: Parts | None = None,
+                 examples: Sequence[Example] = ()) -> None:
         self.judge = judge
         self.method = method
         self.timer = timer or Parts()  # judge and whole-reward seconds (harness.cell.timing)
-        self._rubrics: dict[str, Rubric] = {}
+        # the training examples by id: the dataset TRL iterates carries ids, not rubrics (training_dataset)
+        self._rubrics: dict[str, Rubric] = {e.id: e.rubric for e in examples}
+        self._questions: dict[str, str] = {e.id: e.question for e in examples}
         self.last_metrics: dict[str, float] = {}
 
-    def _rubric(self, key: str, text: str) -> Rubric:
+    def _rubric(self, key: str, text: str | None) -> Rubric:
         if key not in self._rubrics:
+            if text is None:
+                raise KeyError(f"reward: no rubric for prompt {key!r} (give RubricReward the training examples)")
             self._rubrics[key] = Rubric.from_json(text)
         return self._rubrics[key]
 
@@ -58,7 +63,7 @@ class RubricReward:
         self,
         example_id: list[str],
         question: list[str],
-        rubric: list[str],
+        rubric: Sequence[str | None],
         texts: list[str],
         cut: list[bool] | None = None,
     ) -> tuple[list[float | None], dict[str, float], list[str]]:
@@ -119,12 +124,15 @@ class RubricReward:
         prompts: list[Any],
         completions: list[Any],
         example_id: list[str],
-        question: list[str],
-        rubric: list[str],
+        question: list[str] | None = None,
+        rubric: list[str] | None = None,
         log_metric: Callable[[str, float], None] | None = None,
         log_extra: Callable[[str, list[Any]], None] | None = None,
         **_: Any,
     ) -> list[float | None]:
+        if question is None:  # the default dataset: ids only, looked up
+            question = [self._questions[k] for k in example_id]
+        rubric = rubric if rubric is not None else [None] * len(example_id)
         splits = [split_completion(c) for c in completions]  # the judge sees the answer only
         texts, cut = [s.answer for s in splits], [s.cut_in_reasoning for s in splits]
         with self.timer.time("reward"):  # judge + aggregation (normalize, group, method, diagnostics)

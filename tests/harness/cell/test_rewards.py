@@ -124,3 +124,20 @@ def test_two_processes_score_like_one(tmp_path):
     assert ranks[0]["state"] == ranks[1]["state"] == single["state"]
     assert ranks[0]["metrics"] == ranks[1]["metrics"] == single["metrics"]
     assert len(single["state"]["state"]) == 3  # the state covers all prompts, including the split one
+
+
+def test_the_training_dataset_carries_ids_and_the_reward_looks_rubrics_up():
+    """TRL's dataset holds prompts and ids only (no rubric JSON per row); the reward finds each rubric by id."""
+    from core.rubric import Example
+    from harness.cell.train import training_dataset
+
+    examples = [Example(id="a", prompt="qa", rubric=RUBRIC),
+                Example(id="b", prompt="qb", rubric=OTHER)]
+    ds = training_dataset(examples)
+    assert ds.column_names == ["prompt", "example_id"]
+    reward = RubricReward(RulesJudge(), Static(), examples=examples)
+    out = reward(prompts=[None] * 4, completions=[[{"role": "assistant", "content": t}] for t in ["a red cat", "blue", "wow!", "no"]],
+                 example_id=["a", "a", "b", "b"])
+    assert out == pytest.approx([0.75, 0.25, 1.0, 0.0])
+    with pytest.raises(KeyError, match="no rubric for prompt 'c'"):
+        reward(prompts=[None], completions=["x"], example_id=["c"], question=["q"])
