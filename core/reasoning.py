@@ -2,7 +2,8 @@
 
 The judge must see the answer only, in training and evaluation alike. A completion cut
 inside its reasoning (``<think>`` but no ``</think>``) has no answer: by the one rule
-(``cut_scores``) it earns nothing on any criterion and is never sent to the judge.
+(``cut_scores``) it earns nothing on any criterion and is never sent to the judge. Its answer
+is ``CUT``, an empty string that says so, so the benchmarks' judge helpers apply the same rule.
 """
 
 from __future__ import annotations
@@ -20,6 +21,21 @@ def template_kwargs(thinking: str | None) -> dict[str, bool]:
     """Chat-template kwargs for ``scale.thinking``: the same in TRL (``chat_template_kwargs``)
     and lm-eval (``enable_thinking``), so training and evaluation render the same prompt."""
     return {} if thinking is None else {"enable_thinking": str(thinking) == "on"}
+
+
+class CutAnswer(str):
+    """The answer of a completion cut in its reasoning: empty, and marked as cut, so evaluation
+    (``evals.benchmarks.base.run_judge`` / ``judge_pairs``) scores it by the cut rule, not the judge."""
+
+    __slots__ = ()
+
+
+CUT = CutAnswer("")
+
+
+def is_cut(answer: str) -> bool:
+    """Whether this answer is that of a completion cut in its reasoning (``CUT``), not an empty reply."""
+    return isinstance(answer, CutAnswer)
 
 
 @dataclass(frozen=True)
@@ -45,7 +61,7 @@ def split_completion(completion: Any, think_end: str = THINK_END, think_start: s
         reasoning = (reasoning + head.replace(think_start, "", 1)).strip()
         return Split(reasoning, text.strip(), False)
     if think_start in text:
-        return Split(text.split(think_start, 1)[1].strip(), "", True)
+        return Split(text.split(think_start, 1)[1].strip(), CUT, True)
     return Split(reasoning.strip(), text, False)  # unchanged: no reasoning in the text
 
 

@@ -46,8 +46,13 @@ def normalize(scores: Sequence[Score], kinds: Sequence[str]) -> np.ndarray:
     return out
 
 
+def pitfalls(rubric: Rubric) -> np.ndarray:
+    """Which criteria are pitfalls (negative weight or points): judged as "present", so flipped."""
+    return np.array([(c.weight or 0) < 0 or (c.points or 0) < 0 for c in rubric.criteria], dtype=bool)
+
+
 def oriented(scores: np.ndarray, rubric: Rubric) -> np.ndarray:
     """Make 1 mean good for every criterion: a pitfall (negative weight or points) is judged
     as "present", so its score is flipped; the methods then see "pitfall avoided"."""
-    flip = np.array([(c.weight or 0) < 0 or (c.points or 0) < 0 for c in rubric.criteria])
+    flip = pitfalls(rubric)
     return np.where(flip, 1.0 - scores, scores) if flip.any() else scores

@@ -103,9 +103,8 @@ def evaluate(bench: Benchmark, lm, judge, max_new_tokens: int, temperature: floa
     t0 = time.time()
     responses = generate(lm, items, max_new_tokens, temperature, desc=f"generating {bench.name}")
     t1 = time.time()
-    # The judge sees the answer only; a response cut in its reasoning is counted. Its scoring by
-    # the cut rule (every criterion unmet, no judge call) is not yet applied per benchmark: here
-    # it is judged as an empty answer.
+    # The judge sees the answer only. A response cut in its reasoning has the answer ``CUT``: the
+    # benchmark's judge helpers score it by the training's cut rule (every criterion unmet, no judge call).
     from core.reasoning import split_completion
 
     splits = [split_completion(r) for r in responses]

@@ -16,8 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from core.reasoning import cut_scores, is_cut
 from core.rubric import Example, Rubric, RubricFormatError, build_example, read_rows  # noqa: F401 (re-exported)
-from core.scores import met, oriented
+from core.scores import Score, met, oriented, pitfalls
 from core.strict_completion import share, strict_completion
 from evals.judges.base import Judge, JudgeRequest, Judgment, normalize
 
@@ -169,24 +170,52 @@ def require(row: dict[str, Any], source: str, n: int, field_name: str, types: ty
     return v
 
 
+# ----------------------------------------------------------------------------- the cut rule
+# A response cut in its reasoning (its answer is ``core.reasoning.CUT``) is never sent to the judge
+# and fails every criterion, a pitfall included: the rule of training (harness/cell/rewards.py).
+# Every benchmark reaches the judge through run_judge or judge_pairs, so the rule is applied here.
+
+CUT_RATIONALE = "cut in its reasoning: not judged, every criterion unmet (the cut rule)"
+
+
+def _raw(values: np.ndarray, rubric: Rubric) -> list[Score]:
+    """``cut_scores``' normalized 0 / 1 as a judge's raw scores: a Hard Rule's bool, a Principle's 0 or 10."""
+    return [bool(v) if k == "hard_rule" else int(10 * v) for v, k in zip(values, rubric.kinds, strict=True)]
+
+
+def cut_judgment(rubric: Rubric) -> Judgment:
+    """The judgment of a cut response (``core.reasoning.cut_scores``): oriented 0 on every criterion."""
+    return Judgment(scores=_raw(cut_scores(pitfalls(rubric)), rubric), rationale=CUT_RATIONALE, judge="cut")
+
+
+def beats_cut_judgment(rubric: Rubric) -> Judgment:
+    """The opponent of a cut response in a pairwise game: oriented 1 everywhere, so the cut one
+    loses the game outright (the lowest pairwise score) without a judge call."""
+    return Judgment(scores=_raw(1.0 - cut_scores(pitfalls(rubric)), rubric),
+                    rationale="not judged: the other response was cut in its reasoning", judge="cut")
+
+
 def run_judge(judge: Judge, requests: Sequence[JudgeRequest], desc: str = "judging",
               chunk: int = 0, progress: bool = True) -> list[Judgment]:
     """Judge a whole benchmark in batch: one ``judge.judge`` call, or one per ``chunk`` requests
-    (so a progress bar can move on long runs). Never one call per document."""
+    (so a progress bar can move on long runs). Never one call per document. A cut response
+    gets ``cut_judgment`` and no call (the cut rule)."""
     from tqdm.auto import tqdm
 
     reqs = list(requests)
-    size = chunk if chunk and chunk > 0 else max(1, len(reqs))
-    out: list[Judgment] = []
-    with tqdm(total=len(reqs), desc=desc, unit="resp", disable=not progress or not reqs, leave=False) as bar:
-        for i in range(0, len(reqs), size):
-            part = reqs[i: i + size]
-            got = judge.judge(part)
-            if len(got) != len(part):
-                raise RuntimeError(f"judge {judge.name!r} returned {len(got)} judgments for {len(part)} requests")
-            out.extend(got)
+    todo = [r for r in reqs if not is_cut(r.response)]
+    size = chunk if chunk and chunk > 0 else max(1, len(todo))
+    got: list[Judgment] = []
+    with tqdm(total=len(todo), desc=desc, unit="resp", disable=not progress or not todo, leave=False) as bar:
+        for i in range(0, len(todo), size):
+            part = todo[i: i + size]
+            js = judge.judge(part)
+            if len(js) != len(part):
+                raise RuntimeError(f"judge {judge.name!r} returned {len(js)} judgments for {len(part)} requests")
+            got.extend(js)
             bar.update(len(part))
-    return out
+    judged = iter(got)
+    return [cut_judgment(r.rubric) if is_cut(r.response) else next(judged) for r in reqs]
 
 
 def rubric_score(j: Judgment, kinds: Sequence[str]) -> float:
@@ -202,8 +231,20 @@ def judge_pairs(judge: Judge, pairs: Sequence[tuple[JudgeRequest, JudgeRequest]]
     A judge with ``judge_pairs`` (the openai judge) scores both responses in one
     call. Any other judge (the offline rules judge) scores both pointwise with
     ``judge.judge`` on the item's rubric, in one batch; callers then compare the
-    normalized rubric scores (``rubric_score``).
+    normalized rubric scores (``rubric_score``). A pair with a cut response is not
+    judged: the cut side gets ``cut_judgment``, its opponent ``beats_cut_judgment``.
     """
+
+    def by_rule(r: JudgeRequest) -> Judgment:
+        return cut_judgment(r.rubric) if is_cut(r.response) else beats_cut_judgment(r.rubric)
+
+    cut = [is_cut(a.response) or is_cut(b.response) for a, b in pairs]
+    judged = iter(_judge_pairs(judge, [p for p, c in zip(pairs, cut, strict=True) if not c], desc, progress))
+    return [(by_rule(a), by_rule(b)) if c else next(judged) for (a, b), c in zip(pairs, cut, strict=True)]
+
+
+def _judge_pairs(judge: Judge, pairs: Sequence[tuple[JudgeRequest, JudgeRequest]], desc: str,
+                 progress: bool) -> list[tuple[Judgment, Judgment]]:
     if not pairs:
         return []
     if callable(getattr(judge, "judge_pairs", None)):

@@ -9,7 +9,8 @@ bundled fixture by default: the path is absolute, built from the module's
 ``'{"hub_id": ...}'``, any field of ``conf/benchmark/<name>.yaml``).
 ``process_results`` only pairs each document with its response; the metrics are
 custom aggregations that score all responses of the task in one batch through
-the benchmark's ``score`` (the same code path as ``harness.evaluate``), with the
+the benchmark's ``score`` (the same code path as ``harness.evaluate``: the judge sees the answer
+only, a response cut in its reasoning is scored by the cut rule), with the
 offline rules judge by default. Python users can plug any judge with
 ``set_judge(judge)`` (e.g. an ``OpenAIJudge`` for the real data).
 """
@@ -22,6 +23,7 @@ from typing import Any
 
 from hydra.utils import instantiate
 
+from core.reasoning import split_completion
 from core.rubric import Example
 from evals.benchmarks.suite import lm_eval_benchmarks
 from evals.evaluation import member_config
@@ -97,7 +99,7 @@ def _process(name: str):
 def _score(name: str, items: tuple[tuple[str, str], ...]) -> dict[str, float]:
     bench = benchmark(name)
     examples = [Example.model_validate_json(x) for x, _ in items]
-    res = bench.score(examples, [r for _, r in items], _judge())
+    res = bench.score(examples, [split_completion(r).answer for _, r in items], _judge())  # as evals.evaluation
     return {**res.metrics, **res.polarization}
 
 

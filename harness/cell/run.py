@@ -68,8 +68,10 @@ def ensure_policy(
             if done is not None:
                 decision.send("skip")
                 return done
-        from harness.cell.train import train_policy
+        from harness.cell.train import discard_training, train_policy
 
+        if policy.done():  # run.force, or its weights are gone: trained from scratch, not on from its last step
+            discard_training(policy)
         policy.clear_marker()
         policy.write_config(to_container(cfg))
         decision.send("train")

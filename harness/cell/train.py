@@ -37,6 +37,19 @@ def training_dataset(examples):
     return Dataset.from_dict({"prompt": [e.messages for e in examples], "example_id": [e.id for e in examples]})
 
 
+CHECKPOINTS = "checkpoints"  # the policy's checkpoint folder
+
+
+def discard_training(policy: RunDir) -> None:
+    """Before a finished policy is trained again (``run.force``, or its weights are gone): its
+    checkpoints and step mirror go, so it trains from step 0 as the first run did. Resumed from the final checkpoint instead, the trainer would
+    run one step past ``train.max_steps`` (on the next prompt, from the trained weights)."""
+    import shutil
+
+    shutil.rmtree(policy.path / CHECKPOINTS, ignore_errors=True)
+    policy.metrics.unlink(missing_ok=True)
+
+
 def last_checkpoint(output_dir: Path, world_size: int | None = None) -> str | None:
     """The newest *complete* checkpoint. A kill or preemption can land mid-save: the folder exists
     but ``trainer_state.json``, which the Trainer writes last, is missing or cut, or the harness
@@ -190,7 +203,7 @@ def train_policy(
     # every prompt's base weights before the first step: the LLM prior in one concurrent batch,
     # not one blocking judge call per new prompt inside the reward function
     method.base_weights.precompute([(e.id, e.question, e.rubric) for e in train_examples])
-    ckpt_dir = policy.path / "checkpoints"
+    ckpt_dir = policy.path / CHECKPOINTS
     args = grpo_args(job.train, job.seed, ckpt_dir, gpu, report_to, job.scale.get("thinking"))
     timer = StepTimer()
     reward = RubricReward(judge, method, timer=timer.parts, examples=train_examples)

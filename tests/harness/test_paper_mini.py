@@ -1,6 +1,6 @@
 """experiment=paper_mini end to end: SmolLM2 trained by GRPO on real HealthBench rubric rows, graded
-inside the loop by the real llama.cpp judge on Hard Rules and Principles, evaluated with it, reported.
-(A second run answered from the judge's cache is not asserted yet: see issue 29's note.)"""
+inside the loop by the real llama.cpp judge on Hard Rules and Principles, evaluated with it, reported;
+then the same run again (``run.force=true``, the same seed) answered from the judge's cache."""
 
 from __future__ import annotations
 
@@ -68,3 +68,21 @@ def test_paper_mini_trains_and_evaluates_with_the_llm_judge(tmp_path, tiny_cache
     assert {"healthbench", "infobench", "writingbench"} <= set(judged), evals  # the judge-scored ones
     assert (sweep / "report" / "report.md").is_file()
 
+    # the same command again with run.force=true: the same seed, so the same rollouts and answers, and
+    # every judgment the first run got comes from the cache. Failures are never cached: only what the
+    # first run could not score would be asked again. (The managed server still gets its liveness
+    # probes, which bypass the cache by design and are no judgments.)
+    again = _run(tmp_path / "runs", cache, "run.force=true")
+    assert again.returncode == 0, again.stderr[-4000:]
+    train2 = _train_rows(sweep)
+    assert len(train2) == 1 and train2[0]["step"] == 1  # retrained from step 0, not resumed past max_steps
+    assert _from_cache(train, train2[0]) and train2[0]["reward"] == train["reward"], (train, train2)
+    evals2 = _eval_judge(sweep)
+    assert all(_from_cache(evals[b], evals2[b]) for b in evals), (evals, evals2)
+
+
+def _from_cache(first: dict, second: dict) -> bool:
+    """The second run's judge counters against the first's: all the first run's judgments are cache hits,
+    and it sends requests only if the first had unscorable ones (0 when every judgment was scored)."""
+    return (second.get("judge/cache_hits", 0) == first.get("judge/judgments", 0)
+            and (second.get("judge/requests", 0) > 0) == (first.get("judge/unscorable", 0) > 0))

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from harness.cell.run import cell_dirs
+from harness.cell.run import cell_dirs, ensure_policy
 from harness.compose import compose_sweep as compose
 from harness.records.store import RunDir, atomic_write_json, config_hash, redact
 
@@ -247,3 +247,30 @@ def test_a_finished_policy_without_weights_is_trained_again(tmp_path, monkeypatc
     assert "weights (runs/s/policies/p/model) are gone" in capsys.readouterr().err
     (pol.path / "model").mkdir()
     assert _finished_policy(pol) == {"model_path": "runs/s/policies/p/model", "steps": 3}
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_a_finished_policy_trained_again_starts_from_step_0(tmp_path, monkeypatch, force):
+    """run.force (or weights gone): the finished policy's checkpoints and step mirror go before training,
+    so it is not resumed from its final checkpoint (which ran one step past train.max_steps); a policy
+    that never finished keeps them and resumes."""
+    import harness.cell.train as train
+
+    cfg, choices = compose(["~experiment", f"run.root={tmp_path}", "benchmark=toy_heldout", "tracking=none",
+                            f"run.force={force}"])
+    policy, _ = cell_dirs(cfg, choices)
+    ckpt = policy.path / train.CHECKPOINTS / "checkpoint-2"
+    ckpt.mkdir(parents=True)
+    policy.log({"phase": "train", "step": 2})
+    if force:
+        policy.mark_done()
+    seen = {}
+
+    def fake_train(job, pol, judge, method, report_to):
+        seen.update(checkpoint=ckpt.exists(), mirror=pol.metrics.exists())
+        return {"model_path": str(pol.path / "model")}
+
+    monkeypatch.setattr(train, "train_policy", fake_train)
+    ensure_policy(cfg, choices, policy, judge=None)
+    assert seen == {"checkpoint": not force, "mirror": not force}
+    assert policy.done()
