@@ -35,7 +35,12 @@ COVERAGE = {  # three words a good answer about the topic would use; the prompt 
     "healthy sleep": ("bed", "rest", "hours"), "a rainy day": ("umbrella", "puddles", "cozy"),
 }
 # satisfaction band on the untrained model (base_rates, sampled completions): high >= 0.8, low < 0.35
-MEASURED_LEVEL: dict[str, str] = {}
+MEASURED_LEVEL: dict[str, str] = {  # 2026-12-05, sampled satisfaction in parentheses
+    "no_at": "high", "english": "high",  # (0.99, 0.98)
+    "word_limit": "mid", "variety": "mid", "on_topic": "mid", "title": "mid", "finished": "mid",  # (0.78-0.51)
+    "coverage": "low", "postscript": "low", "no_commas": "low", "starts_sure": "low", "length_fit": "low",
+    "end_phrase": "low", "three_bullets": "low", "quoted": "low", "lowercase": "low",  # (0.33-0.04)
+}
 N_ROWS = 128
 
 

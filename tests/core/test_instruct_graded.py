@@ -26,7 +26,8 @@ def test_every_rubric_has_hard_rules_and_graded_principles_the_rules_judge_score
         judge.validate(e.rubric)
         kinds = [c.kind for c in e.rubric.criteria]
         assert kinds.count("principle") == 3 and kinds.count("hard_rule") >= 6
-        assert all(any(t.startswith("level:") for t in c.tags) for c in e.rubric.criteria)
+        levels = [next(t for t in c.tags if t.startswith("level:")) for c in e.rubric.criteria]
+        assert set(levels) <= {"level:high", "level:mid", "level:low"}  # measured before training
 
 
 def test_principles_are_graded_between_0_and_10():
