@@ -119,7 +119,7 @@ def bare_trl(cfg: dict[str, Any], out_dir: str) -> list[dict[str, Any]]:
     gpu = gpu_plan(cfg["scale"])
     train_examples, _ = load_training_examples(OmegaConf.create(cfg["data"]))
     timer = StepTimer()
-    reward = RubricReward(instantiate(cfg["judge"]), instantiate(cfg["method"]), timer=timer.parts)
+    reward = RubricReward(instantiate(cfg["judge"]), instantiate(cfg["method"]), timer=timer.parts, examples=train_examples)
     trainer = GRPOTrainer(
         model=AutoModelForCausalLM.from_pretrained(model_path, dtype=gpu["dtype"]),
         reward_funcs=[reward],
