@@ -198,6 +198,27 @@ def render(arms: dict[str, dict[str, float]], steps: int, warmup: int, repeats: 
     return "\n".join(lines)
 
 
+def plot(arms: dict[str, dict[str, float]], path: Path) -> None:
+    """Where each arm's step goes, as stacked bars (seconds per step by part): the docs' figure."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 0.7 + 0.6 * len(arms)))
+    names = list(arms)[::-1]
+    left = [0.0] * len(names)
+    for part in PARTS:
+        widths = [arms[n][part] for n in names]
+        ax.barh(names, widths, left=left, label=part)
+        left = [a + b for a, b in zip(left, widths, strict=True)]
+    ax.set_xlabel("seconds per GRPO step")
+    ax.legend(ncol=len(PARTS), fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m perf.paper_step", description=__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=4, help="GRPO steps per run (default 4)")
@@ -205,6 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=1, help="runs per arm, interleaved (default 1)")
     ap.add_argument("--arms", nargs="+", choices=[a.split()[0] for a in ARMS], default=[a.split()[0] for a in ARMS],
                     help="which arms (default all; 'rules bare' checks the harness overhead in minutes)")
+    ap.add_argument("--plot", type=Path, default=None, help="also draw the breakdown as a PNG here")
     args = ap.parse_args(argv)
     train = train_node(args.steps)
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in ARMS if name.split()[0] in args.arms}
@@ -216,7 +238,10 @@ def main(argv: list[str] | None = None) -> int:
             runs[name].append(arm_summary(rows, args.warmup))
             got = {k: round(v, 3) for k, v in runs[name][-1].items()}
             print(f"repeat {i + 1}/{args.repeats} {name}: {json.dumps(got)}", file=sys.stderr, flush=True)
-    print(render({name: median(r) for name, r in runs.items()}, args.steps, args.warmup, args.repeats))
+    medians = {name: median(r) for name, r in runs.items()}
+    print(render(medians, args.steps, args.warmup, args.repeats))
+    if args.plot:
+        plot(medians, args.plot)
     return 0
 
 

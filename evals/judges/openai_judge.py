@@ -104,6 +104,9 @@ class OpenAIJudge(Judge):
         concurrency: int = 32,
         timeout: float = 60.0,
         max_retries: int = 4,
+        # false: an invalid reply is not asked again (llama.cpp at temperature 0 returns the same reply;
+        # HTTP errors and timeouts are still retried)
+        retry_invalid: bool = True,
         backoff_base: float = 1.0,
         backoff_max: float = 30.0,
         retry_after_max: float = 60.0,
@@ -140,7 +143,7 @@ class OpenAIJudge(Judge):
         self.temperature, self.max_tokens = temperature, max_tokens
         self.logprob_top, self.logprob_min_mass = int(logprob_top), float(logprob_min_mass)
         self.concurrency, self.timeout, self.max_retries = concurrency, timeout, max_retries
-        self.policy = RetryPolicy(max_retries, backoff_base, backoff_max, retry_after_max)
+        self.policy = RetryPolicy(max_retries, backoff_base, backoff_max, retry_after_max, retry_invalid)
         self.extra_body = dict(extra_body or {})
         self.cache = JudgeCache(cache_path) if cache else None
         self._runner = LoopThread("openai-judge")

@@ -169,6 +169,10 @@ class RetryPolicy:
     backoff_base: float = 1.0
     backoff_max: float = 30.0
     retry_after_max: float = 60.0
+    retry_invalid: bool = True  # False: an invalid reply is final (a greedy local server repeats it)
+
+    def retries(self, e: BaseException) -> bool:
+        return retryable(e) and (self.retry_invalid or not isinstance(e, InvalidReply))
 
     def wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
@@ -240,7 +244,7 @@ async def request(
         async for att in AsyncRetrying(
             stop=stop_after_attempt(policy.max_retries + 1),
             wait=policy.wait,
-            retry=retry_if_exception(retryable),
+            retry=retry_if_exception(policy.retries),
             before_sleep=before_sleep,
             reraise=True,
         ):

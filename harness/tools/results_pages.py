@@ -94,6 +94,9 @@ def headline(exp: Path, rep: Report) -> str:
     for c in [rep.main_comparison, *rep.pairs]:
         w, ties, n = c.pooled.wins
         bt, sign = c.pooled.bootstrap, c.pooled.sign
+        if n == 0:
+            rows.append([f"{c.target} vs {'/'.join(c.baselines)}", "not in the records yet", "", ""])
+            continue
         rows.append([f"{c.target} vs {'/'.join(c.baselines)}", f"{w} / {ties} / {n - w - ties}", f"{sign.pvalue:.2g}",
                      f"{bt.statistic:+.2f} [{bt.low:+.2f}, {bt.high:+.2f}]"])
     page = read_page(exp)
@@ -132,10 +135,10 @@ def outcome_rows(outcomes: Sequence[Outcome], cells: pd.DataFrame, confidence: f
 def outcome_section(page: Page, rep: Report) -> list[str]:
     if not page.outcomes:
         return []
-    plan = f" ([the plan]({page.plan}), committed before the first run)" if page.plan else ""
+    plan = f"[the plan]({page.plan}) (committed before the first run)" if page.plan else "the plan"
     head = ["outcome", "comparison", "metric", "means (seeds)", f"difference [{round(rep.confidence * 100)} % Welch CI]",
             "Welch p", "verdict", "vs the plan's MDE"]
-    return ["", "## Outcomes fixed by the plan", "", f"As the plan{plan} states them, each as measured.", "",
+    return ["", "## Outcomes fixed by the plan", "", f"The outcomes as {plan} states them, each as measured.", "",
             markdown(head, outcome_rows(page.outcomes, rep.sweep.cells, rep.confidence)), ""]
 
 

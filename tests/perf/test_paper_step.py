@@ -42,3 +42,11 @@ def test_ratios_of_the_arms_that_ran():
     got = {what: v for what, v, _ in ratios(arms)}
     assert set(got) == {"judge share of the step, rules judge", "harness overhead: rules judge step / bare TRL step"}
     assert "misses the 1.05x goal" not in render(arms, steps=1, warmup=0, repeats=1)
+
+
+def test_the_figure_draws_every_arm(tmp_path):
+    from perf.paper_step import plot
+
+    arms = {"llm judge": arm_summary([row(1, 6.0, 10.0, 4.0)], 0), "bare TRL": arm_summary([row(1, 0.1, 4.0, 4.0)], 0)}
+    plot(arms, tmp_path / "fig" / "step.png")
+    assert (tmp_path / "fig" / "step.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

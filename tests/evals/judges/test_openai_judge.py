@@ -390,3 +390,15 @@ def test_rubric_mismatch_between_neighbours_is_not_paired(make_judge, server, re
     reqs = [requests_[0], JudgeRequest(QUESTION, smaller, "Paris")]
     out = make_judge(mode="pairwise").judge(reqs)
     assert [len(o.scores) for o in out] == [4, 2] and [e["mode"] for e in server.log] == ["rubric", "rubric"]
+
+
+def test_an_invalid_reply_is_final_when_retry_invalid_is_off(make_judge, server, requests_):
+    """judge=local: a greedy server repeats its invalid reply, so it is not asked again; None, counted."""
+    j = make_judge(mode="rubric", cache=False, retry_invalid=False)
+    server.inject(Fault("malformed"))
+    [o] = j.judge(requests_[:1])
+    assert all(s is None for s in o.scores)
+    assert (j.counters["requests"], j.counters["invalid_replies"], j.counters["unscorable"], j.counters["retries"]) == (1, 1, 1, 0)
+    server.inject(Fault("500"))  # transport errors are still retried
+    [o] = j.judge(requests_[1:2])
+    assert None not in o.scores and j.counters["retries"] == 1

@@ -10,7 +10,8 @@ from harness.tools.results_pages import RESULTS, differences, experiments, main
 
 
 def test_committed_results_pages_equal_a_rebuild_from_their_records():
-    assert [e.name for e in experiments()] == ["smol_rest"]
+    with_records = sorted(p.parent.name for p in RESULTS.glob("*/page.yaml") if (p.parent / "records").is_dir())
+    assert [e.name for e in experiments()] == with_records and "smol_rest" in with_records
     assert differences() == []
 
 
