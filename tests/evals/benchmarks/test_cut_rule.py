@@ -17,19 +17,7 @@ from evals.benchmarks.toy_heldout import ToyHeldout
 from evals.benchmarks.writingbench import WritingBench
 from evals.evaluation import evaluate
 from evals.judges.base import JudgeRequest
-from evals.judges.rules import RulesJudge
-
-
-class CountingJudge(RulesJudge):
-    """The rules judge, recording every response it is asked about (pointwise: pairs fall back to it)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.seen: list[str] = []
-
-    def judge(self, requests):
-        self.seen += [r.response for r in requests]
-        return super().judge(requests)
+from tests.support.judges import CountingJudge
 
 
 class PairJudge(CountingJudge):

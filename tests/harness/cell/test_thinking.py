@@ -9,6 +9,7 @@ from core.rubric import Criterion, Rubric
 from evals.judges.rules import RulesJudge
 from harness.cell.rewards import RubricReward
 from methods.static import Static
+from tests.support.judges import CountingJudge
 
 RUBRIC = Rubric(
     criteria=[
@@ -16,16 +17,6 @@ RUBRIC = Rubric(
         Criterion(text="no dog", kind="hard_rule", weight=-1.0, check={"type": "contains", "value": "dog"}),
     ]
 )
-
-
-class CountingJudge(RulesJudge):
-    def __init__(self) -> None:
-        super().__init__()
-        self.seen: list[str] = []
-
-    def judge(self, requests):
-        self.seen += [r.response for r in requests]
-        return super().judge(requests)
 
 
 def test_judge_sees_answer_only_and_cut_scores_nothing():
