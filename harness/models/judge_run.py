@@ -32,18 +32,31 @@ class JudgeUnavailable(RuntimeError):
     """The judge cannot serve this run; the message is one line."""
 
 
+def server_node(judge_cfg: Any) -> Any:
+    """The config node of the judge that calls a server: ``judge`` itself, or the LLM judge inside
+    a judge made of judges (``judge=mixed``: ``judge.llm``); None when no judge calls one."""
+    if not judge_cfg:
+        return None
+    if "base_url" in judge_cfg:
+        return judge_cfg
+    inner = judge_cfg.get("llm")
+    return inner if isinstance(inner, Mapping) and "base_url" in inner else None
+
+
 def managed_model(judge_cfg: Mapping[str, Any] | None) -> str | None:
     """The model to serve when the judge is managed and no URL is set, else None."""
-    if not judge_cfg or not judge_cfg.get("managed", False) or judge_cfg.get("base_url") is not None:
+    node = server_node(judge_cfg)
+    if not node or not node.get("managed", False) or node.get("base_url") is not None:
         return None
-    return str(judge_cfg["model"])
+    return str(node["model"])
 
 
 def _set_url(judge_cfg: Any, url: str) -> None:
     from omegaconf import open_dict
 
-    with open_dict(judge_cfg):
-        judge_cfg.base_url = url
+    node = server_node(judge_cfg)
+    with open_dict(node):
+        node.base_url = url
 
 
 @contextmanager
@@ -95,7 +108,8 @@ def probe(judge_cfg: Any, url: str | None = None) -> None:
     from evals.judges.openai_judge import JudgeConfigError
     from evals.judges.probe import JudgeProbeError, probe_judge
 
-    if not judge_cfg or "base_url" not in judge_cfg:
+    judge_cfg = server_node(judge_cfg)
+    if judge_cfg is None:
         return
     node = OmegaConf.to_container(judge_cfg, resolve=True) if isinstance(judge_cfg, DictConfig) else dict(judge_cfg)
     if url is not None:

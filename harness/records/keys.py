@@ -46,6 +46,9 @@ JUDGE: dict[str, Use] = {
     "cache": N, "cache_path": N, "managed": N,  # where the server runs, not what it answers
 }
 
+# the judges inside a judge made of judges (``judge=mixed``): each classified by ``JUDGE`` as a judge
+SUB_JUDGES = ("llm", "rules")
+
 FIELDS: dict[str, Use] = {
     "seed": R,
     # every parameter of a reward method changes the reward (a nested judge: see JUDGE)
@@ -98,7 +101,10 @@ def classify(path: str) -> Use | None:
     parts = path.split(".")
     if "judge" in parts[:-1]:
         last = len(parts) - 1 - parts[::-1].index("judge")
-        return JUDGE.get(".".join(parts[last + 1:]))
+        rest = parts[last + 1:]
+        if len(rest) > 1 and rest[0] in SUB_JUDGES:
+            rest = rest[1:]
+        return JUDGE.get(".".join(rest))
     best = max((p for p in FIELDS if fnmatchcase(path, p)), key=len, default=None)
     return FIELDS[best] if best is not None else None
 
@@ -122,13 +128,15 @@ def judge_prompt_version(judge: Mapping[str, Any] | None) -> str | None:
     return str(getattr(cls, "prompt_version", "") or "") or None
 
 
-def _with_prompt_versions(node: Any) -> Any:
-    """A copy where every judge config (``_target_`` under a ``judge`` key) carries its prompt version."""
+def _with_prompt_versions(node: Any, judges: tuple[str, ...] = ("judge",)) -> Any:
+    """A copy where every judge config (``_target_`` under a ``judge`` key, or under ``llm``/``rules``
+    of one) carries its prompt version."""
     if not isinstance(node, Mapping):
         return node
-    out = {k: _with_prompt_versions(v) for k, v in node.items()}
+    out = {k: _with_prompt_versions(v, ("judge", *SUB_JUDGES) if k == "judge" else ("judge",))
+           for k, v in node.items()}
     for k, v in out.items():
-        if k == "judge" and isinstance(v, Mapping) and "prompt_version" not in v:
+        if k in judges and isinstance(v, Mapping) and "prompt_version" not in v:
             version = judge_prompt_version(v)
             if version is not None:
                 out[k] = {**v, "prompt_version": version}

@@ -102,11 +102,12 @@ def test_every_option_composes_and_instantiates(group, name, tmp_path, monkeypat
     found = list(_targets(node))
     if group in ("method", "judge", "benchmark"):
         assert found, f"{group}/{name} has no _target_"
-    for path, sub in found:
+    for path, sub in found:  # first every served judge (also the one inside judge=mixed), then every target
         if sub.get("managed") and sub.get("base_url") is None:  # the harness serves it and passes the URL in
             with pytest.raises(InstantiationException, match="no base_url"):
                 instantiate(sub)
             sub.base_url = "http://127.0.0.1:1/v1"
+    for path, sub in found:
         obj = instantiate(sub)
         assert obj is not None, path
 
@@ -265,6 +266,9 @@ def test_judge_and_benchmark_defaults_are_written_once(group):
             if isinstance(base, str) and base != "_self_" and not base.startswith("/"):
                 b = OmegaConf.to_container(OmegaConf.load(CONF_DIR / group / f"{base}.yaml"))
                 inherited.update({k: v for k, v in b.items() if k not in ("defaults", "_target_")})
+            elif not isinstance(base, str):  # a judge made of judges: `/judge@llm: local` composes an argument
+                ((entry, _),) = base.items()
+                inherited[entry.split("@", 1)[1]] = OmegaConf.to_container(node[entry.split("@", 1)[1]])
         before = {**params, **inherited}
         repeated = {k: v for k, v in own.items() if k in before and v == before[k]}
         assert repeated == {}, f"conf/{group}/{path.name} repeats defaults {repeated}"

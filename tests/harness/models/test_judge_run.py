@@ -70,6 +70,30 @@ def test_a_job_of_a_multirun_uses_the_sweeps_server(monkeypatch):
     assert _servers(os.getpid()) == []
 
 
+def test_the_llm_judge_inside_judge_mixed_is_the_one_served_and_probed(monkeypatch):
+    """judge=mixed: its LLM judge (judge.llm, judge=local's) gets the sweep's server and the probe;
+    the instantiated judge routes to it."""
+    from hydra.utils import instantiate
+
+    from evals.judges.mixed import MixedJudge
+    from harness.models.judge_run import managed_model
+
+    monkeypatch.delenv("LOCAL_JUDGE_URL", raising=False)
+    cfg, _ = compose_sweep(["judge=mixed"])
+    assert managed_model(cfg.judge) == "smollm2_135m" and cfg.judge.llm.base_url is None
+    with JudgeTestServer() as srv:
+        monkeypatch.setenv(MANAGED_URL_ENV, srv.url)
+        with judge_for_run(cfg):
+            assert cfg.judge.llm.base_url == srv.url
+            judge = instantiate(cfg.judge)
+            try:
+                assert isinstance(judge, MixedJudge) and judge.llm.base_url == srv.url
+            finally:
+                judge.close()
+        assert srv.requests == 1  # the probe, sent to the LLM judge
+    assert _servers(os.getpid()) == []
+
+
 def test_a_slurm_sweep_leaves_the_managed_server_to_its_jobs(monkeypatch):
     monkeypatch.delenv("LOCAL_JUDGE_URL", raising=False)
     cfg, _ = compose_sweep(["judge=local"])

@@ -146,6 +146,24 @@ def test_a_judge_nested_in_a_method_is_classified_as_a_judge():
     assert classify("a_new_root_field") is None
 
 
+def test_the_judges_inside_judge_mixed_are_classified_as_judges():
+    assert classify("judge.llm.base_url") is Use.not_result and classify("judge.llm.model") is Use.result
+    assert classify("judge.rules._target_") is Use.result and classify("judge.llm.new_field") is None
+    base = _keys(["judge=mixed"])
+    assert _keys(["judge=mixed", "judge.llm.base_url=http://other-node:8000/v1", "judge.llm.concurrency=8"]) == base
+    assert _keys(["judge=mixed", "judge.llm.model=other-judge"])[0] != base[0]
+    assert _keys(["judge=mixed", "judge@judge.llm=vllm"])[0] != base[0]
+    assert _keys(["judge=local"])[0] != base[0]
+
+
+def test_a_prompt_version_bump_of_the_llm_judge_inside_judge_mixed_retrains(monkeypatch):
+    from evals.judges.protocols.rubric import RubricProtocol
+
+    before = _keys_of.__wrapped__(("judge=mixed",))
+    monkeypatch.setattr(RubricProtocol, "version", RubricProtocol.version + "-next")
+    assert _keys_of.__wrapped__(("judge=mixed",))[0] != before[0]
+
+
 def test_an_unclassified_field_enters_the_policy_key_at_run_time():
     """Conservative: an unknown field can cost a retrain, never a wrong reuse."""
     full = {"seed": 0, "brand_new": 1}
