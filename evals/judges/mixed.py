@@ -13,12 +13,14 @@ counts LLM requests), the rules judge's under ``rules/`` (``judge/rules/requests
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from core.registry import component
 from core.rubric import Rubric
 from evals.judges.base import Judge, JudgeRequest, Judgment, Score
+
+T = TypeVar("T")
 
 
 def split_rubric(rubric: Rubric) -> tuple[list[int], list[int]]:
@@ -29,6 +31,11 @@ def split_rubric(rubric: Rubric) -> tuple[list[int], list[int]]:
 
 def _part(rubric: Rubric, positions: Sequence[int]) -> Rubric:
     return Rubric(criteria=tuple(rubric.criteria[i] for i in positions))
+
+
+def _sub(request: JudgeRequest, which: int) -> JudgeRequest:
+    """``request`` about its checked items (``which`` 0) or its items without a check (1)."""
+    return JudgeRequest(request.question, _part(request.rubric, split_rubric(request.rubric)[which]), request.response)
 
 
 @component("judge", "mixed")
@@ -45,47 +52,71 @@ class MixedJudge(Judge):
         self.prompt_version = f"mixed({rules.prompt_version}+{llm.prompt_version})"
 
     def validate(self, rubric: Rubric) -> None:
-        checked, judged = split_rubric(rubric)
+        checked, free = split_rubric(rubric)
         if checked:
             self.rules.validate(_part(rubric, checked))
-        if judged:
-            self.llm.validate(_part(rubric, judged))
+        if free:
+            self.llm.validate(_part(rubric, free))
 
-    def _call(self, judge: Judge, requests: list[JudgeRequest], prefix: str) -> list[Judgment]:
-        """``judge.judge(requests)``, adding what its counters gained to this judge's (prefixed)."""
-        if not requests:
+    def _counted(self, judge: Judge, prefix: str, call: Callable[[], list[T]], n: int) -> list[T]:
+        """``call()`` (a call of ``judge``, ``n`` results expected), adding what ``judge``'s counters
+        gained to this judge's, under ``prefix``."""
+        if n == 0:
             return []
         before = Counter(judge.counters)
-        out = judge.judge(requests)
+        out = call()
         gained = Counter(judge.counters)
         gained.subtract(before)
         self.counters.update({f"{prefix}{k}": v for k, v in gained.items() if v})
-        if len(out) != len(requests):
-            raise RuntimeError(f"judge {judge.name!r} returned {len(out)} judgments for {len(requests)} requests")
+        if len(out) != n:
+            raise RuntimeError(f"judge {judge.name!r} returned {len(out)} results for {n} requests")
         return out
 
-    def judge(self, requests: Sequence[JudgeRequest]) -> list[Judgment]:
-        splits = [split_rubric(r.rubric) for r in requests]
-        rule_idx = [i for i, (checked, _) in enumerate(splits) if checked]
-        llm_idx = [i for i, (_, judged) in enumerate(splits) if judged]
-        by_rules = dict(zip(rule_idx, self._call(
-            self.rules, [JudgeRequest(requests[i].question, _part(requests[i].rubric, splits[i][0]),
-                                      requests[i].response) for i in rule_idx], "rules/"), strict=True))
-        by_llm = dict(zip(llm_idx, self._call(
-            self.llm, [JudgeRequest(requests[i].question, _part(requests[i].rubric, splits[i][1]),
-                                    requests[i].response) for i in llm_idx], ""), strict=True))
-        out = []
-        for i, (checked, judged) in enumerate(splits):
-            scores: list[Score] = [None] * len(requests[i].rubric)
-            for part, positions in ((by_rules.get(i), checked), (by_llm.get(i), judged)):
-                if part is not None:
-                    for pos, s in zip(positions, part.scores, strict=True):
-                        scores[pos] = s
-            llm = by_llm.get(i)
-            out.append(Judgment(scores=scores, rationale=llm.rationale if llm else "", judge=self.name,
-                                prompt_version=self.prompt_version, cached=llm.cached if llm else False,
-                                attempts=llm.attempts if llm else 1))
+    def _rules(self, requests: Sequence[JudgeRequest]) -> list[Judgment | None]:
+        """The rules judge's judgment of each request's checked items (None where it has none)."""
+        asked = [i for i, r in enumerate(requests) if split_rubric(r.rubric)[0]]
+        got = self._counted(self.rules, "rules/", lambda: self.rules.judge([_sub(requests[i], 0) for i in asked]),
+                            len(asked))
+        out: list[Judgment | None] = [None] * len(requests)
+        for i, j in zip(asked, got, strict=True):
+            out[i] = j
         return out
+
+    def _merged(self, rubric: Rubric, rules: Judgment | None, llm: Judgment | None) -> Judgment:
+        """One judgment in the rubric's order from the two parts (a part not asked for is None)."""
+        scores: list[Score] = [None] * len(rubric)
+        for part, positions in zip((rules, llm), split_rubric(rubric), strict=True):
+            if part is not None:
+                for pos, score in zip(positions, part.scores, strict=True):
+                    scores[pos] = score
+        return Judgment(scores=scores, rationale=llm.rationale if llm else "", judge=self.name,
+                        prompt_version=self.prompt_version, cached=llm.cached if llm else False,
+                        attempts=llm.attempts if llm else 1)
+
+    def judge(self, requests: Sequence[JudgeRequest]) -> list[Judgment]:
+        asked = [i for i, r in enumerate(requests) if split_rubric(r.rubric)[1]]
+        got = self._counted(self.llm, "", lambda: self.llm.judge([_sub(requests[i], 1) for i in asked]), len(asked))
+        llm: list[Judgment | None] = [None] * len(requests)
+        for i, j in zip(asked, got, strict=True):
+            llm[i] = j
+        return [self._merged(r.rubric, rj, lj) for r, rj, lj in zip(requests, self._rules(requests), llm, strict=True)]
+
+    def judge_pairs(self, pairs: Sequence[tuple[JudgeRequest, JudgeRequest]]) -> list[tuple[Judgment, Judgment]]:
+        """Pairwise benchmarks: the LLM judge compares the two responses on the items without a check
+        through its own ``judge_pairs`` (the paper's pairwise protocol); the rules judge scores each
+        response's checked items. A judge without ``judge_pairs`` is asked pointwise."""
+        if not callable(getattr(self.llm, "judge_pairs", None)):
+            flat = self.judge([r for ab in pairs for r in ab])
+            return list(zip(flat[0::2], flat[1::2], strict=True))
+        asked = [i for i, (a, _) in enumerate(pairs) if split_rubric(a.rubric)[1]]
+        got = self._counted(self.llm, "", lambda: self.llm.judge_pairs(  # type: ignore[attr-defined]
+            [(_sub(pairs[i][0], 1), _sub(pairs[i][1], 1)) for i in asked]), len(asked))
+        llm: list[tuple[Judgment | None, Judgment | None]] = [(None, None)] * len(pairs)
+        for i, ab in zip(asked, got, strict=True):
+            llm[i] = ab
+        rules = self._rules([r for ab in pairs for r in ab])
+        return [(self._merged(a.rubric, rules[2 * i], llm[i][0]), self._merged(b.rubric, rules[2 * i + 1], llm[i][1]))
+                for i, (a, b) in enumerate(pairs)]
 
     def prior_weights(self, items: Sequence[tuple[str, Rubric]]) -> list[Any]:
         """The LLM judge's prior weights (``method=prior`` with ``source: llm``) over whole rubrics."""

@@ -102,7 +102,7 @@ def test_every_option_composes_and_instantiates(group, name, tmp_path, monkeypat
     found = list(_targets(node))
     if group in ("method", "judge", "benchmark"):
         assert found, f"{group}/{name} has no _target_"
-    for path, sub in found:  # first every served judge (also the one inside judge=mixed), then every target
+    for _, sub in found:  # first every served judge (also the one inside judge=mixed), then every target
         if sub.get("managed") and sub.get("base_url") is None:  # the harness serves it and passes the URL in
             with pytest.raises(InstantiationException, match="no base_url"):
                 instantiate(sub)

@@ -109,3 +109,17 @@ def test_rubrichub_instruction_following_rows_split_between_the_two_judges(llm):
     assert all(rule_items) and all(c.check["type"] == "ifeval" for items in rule_items for c in items)
     assert _asked(srv) == [[c.text for c in e.rubric.criteria if not c.check] for e in rows]
     assert [len(j.scores) for j in out] == [len(e.rubric) for e in rows] and all(j.unscorable == 0 for j in out)
+
+
+def test_pairs_compare_the_free_items_through_the_llm_judges_pairwise_protocol(llm):
+    """Pairwise benchmarks: one pairwise call per pair on the items without a check; each side's checked
+    items scored by the rules judge."""
+    srv, openai_judge = llm
+    mixed = MixedJudge(llm=openai_judge, rules=RulesJudge())
+    a, b = (JudgeRequest(QUESTION, RUBRIC, x) for x in ANSWERS)
+    ((ja, jb),) = mixed.judge_pairs([(a, b)])
+    (asked,) = [parse_prompt(e["messages"]) for e in srv.log]
+    assert asked["mode"] == "pairwise" and asked["responses"] == ANSWERS
+    assert [c.text for c in asked["rubric"].criteria] == ["Is friendly and clear", "Answers the question asked"]
+    assert (ja.scores[0], ja.scores[2]) == (True, True) and (jb.scores[0], jb.scores[2]) == (False, False)
+    assert ja.unscorable == jb.unscorable == 0 and mixed.stats()["judge/rules/requests"] == 2
