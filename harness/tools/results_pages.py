@@ -89,7 +89,15 @@ def report_of(exp: Path) -> Report:
 
 
 def headline(exp: Path, rep: Report) -> str:
-    """One row per comparison: the pooled, unit-free statistics over every (scale, benchmark)."""
+    """The page's title and its headline table: the outcomes its plan fixed before the runs (the
+    secondary ones left to the page), or, for a page without a plan, one row per comparison with
+    the pooled, unit-free statistics over every (scale, benchmark)."""
+    page = read_page(exp)
+    title = f"[{page.title}](docs/results/{exp.name}/index.md)"
+    planned = [o for o in page.outcomes if not o.label.startswith("secondary")]
+    if planned:
+        return "\n".join([title, "", markdown(outcome_head(rep.confidence),
+                                              outcome_rows(planned, rep.sweep.cells, rep.confidence))])
     rows = []
     for c in [rep.main_comparison, *rep.pairs]:
         w, ties, n = c.pooled.wins
@@ -97,10 +105,10 @@ def headline(exp: Path, rep: Report) -> str:
         if n == 0:
             rows.append([f"{c.target} vs {'/'.join(c.baselines)}", "not in the records yet", "", ""])
             continue
+        effect = ("n/a (needs >= 2 comparisons)" if math.isnan(bt.low)
+                  else f"{bt.statistic:+.2f} [{bt.low:+.2f}, {bt.high:+.2f}]")
         rows.append([f"{c.target} vs {'/'.join(c.baselines)}", f"{w} / {ties} / {n - w - ties}", f"{sign.pvalue:.2g}",
-                     f"{bt.statistic:+.2f} [{bt.low:+.2f}, {bt.high:+.2f}]"])
-    page = read_page(exp)
-    title = f"[{page.title}](docs/results/{exp.name}/index.md)"
+                     effect])
     return "\n".join([title, "", markdown(["comparison", "wins / ties / losses", "sign p",
                                              f"Cliff's δ, mean [{round(rep.confidence * 100)} % bootstrap CI]"], rows)])
 
@@ -108,6 +116,11 @@ def headline(exp: Path, rep: Report) -> str:
 def readme_with_headlines(text: str, blocks: list[str]) -> str:
     head, rest = text.split(BEGIN, 1)
     return head + BEGIN + "\n" + "\n\n".join(blocks) + "\n" + END + rest.split(END, 1)[1]
+
+
+def outcome_head(confidence: float) -> list[str]:
+    return ["outcome", "comparison", "metric", "means (seeds)", f"difference [{round(confidence * 100)} % Welch CI]",
+            "Welch p", "verdict", "vs the plan's MDE"]
 
 
 def outcome_rows(outcomes: Sequence[Outcome], cells: pd.DataFrame, confidence: float) -> list[list[str]]:
@@ -136,8 +149,7 @@ def outcome_section(page: Page, rep: Report) -> list[str]:
     if not page.outcomes:
         return []
     plan = f"[the plan]({page.plan}) (committed before the first run)" if page.plan else "the plan"
-    head = ["outcome", "comparison", "metric", "means (seeds)", f"difference [{round(rep.confidence * 100)} % Welch CI]",
-            "Welch p", "verdict", "vs the plan's MDE"]
+    head = outcome_head(rep.confidence)
     return ["", "## Outcomes fixed by the plan", "", f"The outcomes as {plan} states them, each as measured.", "",
             markdown(head, outcome_rows(page.outcomes, rep.sweep.cells, rep.confidence)), ""]
 

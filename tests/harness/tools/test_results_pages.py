@@ -41,3 +41,15 @@ def test_planned_outcomes_are_reported_as_measured():
     assert float(big[5]) < 0.05
     assert small[7] == "< 0.5"
     assert absent[3] == "not in the records yet"
+
+
+def test_the_readme_headline_of_a_planned_study_gives_its_primary_outcome_and_control():
+    """A study with a plan is summed up in the README by the outcomes the plan fixed (not by a pooled
+    effect over one benchmark, which has no interval); the secondary ones stay on its page."""
+    from harness.tools.results_pages import headline, report_of
+
+    exp = RESULTS / "graded"
+    text = headline(exp, report_of(exp))
+    assert text.startswith("[") and "(docs/results/graded/index.md)" in text
+    assert "| primary " in text and "| positive control " in text and "secondary" not in text
+    assert "nan" not in text and "Welch p" in text
