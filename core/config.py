@@ -249,6 +249,19 @@ class ReportConf:
 
 
 @dataclass
+class JudgeJobConf:
+    """The SLURM job that serves a managed vLLM judge for a SLURM sweep (``harness.models.judge_job``);
+    partition and account are the launcher's. Defaults: a 30B MoE judge on one 4-GPU node."""
+
+    gpus_per_node: int = 4
+    cpus_per_task: int = 16
+    mem_gb: int = 128
+    timeout_min: int = 2880
+    startup_timeout_min: float = 60.0  # model download and load; the sweep gives up after this
+    max_model_len: int = 16384
+
+
+@dataclass
 class Config:
     method: Any = MISSING
     scale: ScaleConf = MISSING
@@ -261,6 +274,7 @@ class Config:
     eval: EvalConf = field(default_factory=EvalConf)
     run: RunConf = field(default_factory=RunConf)
     report: ReportConf = field(default_factory=ReportConf)
+    judge_job: JudgeJobConf = field(default_factory=JudgeJobConf)  # a SLURM sweep's vLLM judge job
     seed: int = 0
     cache_dir: str = "${oc.env:FOCAL_HARNESS_CACHE,${oc.env:HOME}/.cache/focal-harness}"
 

@@ -40,7 +40,7 @@ from core.rubric import Rubric
 from evals.judges import prompts
 from evals.judges.base import Judge, JudgeRequest, Judgment, Score
 from evals.judges.cache import JudgeCache, cache_key
-from evals.judges.options import Dialect, HttpBackend, JsonMode, JudgeMode, choice
+from evals.judges.options import Dialect, HttpBackend, JsonMode, JudgeMode, ServerKind, choice
 from evals.judges.protocols import protocol_for
 from evals.judges.protocols.pairwise import PairwiseProtocol, check_pairs, combine_swapped, same_item
 from evals.judges.replies import (  # noqa: F401 (re-exported: the judge's reply API)
@@ -115,9 +115,10 @@ class OpenAIJudge(Judge):
         extra_body: dict[str, Any] | None = None,
         # aiohttp (the SDK's aiohttp transport: less CPU per request) | httpx (the SDK default)
         http_backend: HttpBackend = HttpBackend.aiohttp,
-        # with base_url None, the harness serves ``model`` (a packaged GGUF) on llama.cpp for the run
-        # and passes its URL in; the judge itself never starts a server
+        # with base_url None, the harness serves ``model`` for the run on ``server`` and passes its URL
+        # in (harness.models.judge_run); the judge itself never starts a server
         managed: bool = False,
+        server: ServerKind = ServerKind.llamacpp,  # llamacpp (a packaged GGUF) | vllm (any model vLLM loads)
     ):
         super().__init__()
         if base_url is None:
@@ -126,6 +127,7 @@ class OpenAIJudge(Judge):
                                                "python -m harness.sweep / harness.evaluate)" if managed else "")
             )
         self.managed = managed
+        self.server = _choice(ServerKind, server, "server")
         self.mode = _choice(JudgeMode, mode, "mode")
         self.http_backend = _choice(HttpBackend, http_backend, "http_backend")
         if isinstance(json_mode, bool):  # the old boolean spelling: true = json_object

@@ -30,6 +30,13 @@ class Dialect(StrEnum):
     llamacpp = "llamacpp"  # llama-cpp-python's server: {"type": "json_object", "schema": {...}}
 
 
+class ServerKind(StrEnum):
+    """Which server the harness starts for a managed judge (``managed: true`` and no URL)."""
+
+    llamacpp = "llamacpp"  # llama-cpp-python's server on a packaged GGUF (one completion at a time)
+    vllm = "vllm"  # vLLM's OpenAI server (continuous batching, prefix caching; CPU or GPU build)
+
+
 class HttpBackend(StrEnum):
     aiohttp = "aiohttp"  # the SDK's aiohttp transport (less CPU per request)
     httpx = "httpx"  # the SDK default

@@ -6,6 +6,8 @@ would train on nothing. ``probe_judge`` sends one fixed small question with a 2-
 rubric (one Hard Rule, one Principle) through the judge's own request and validation path,
 bypassing its cache and with one retry, and raises :class:`JudgeProbeError` with one line
 naming the URL, the model and what came back. Judges that call no server are not probed.
+The probe asks in the judge's own mode: a pairwise judge gets two responses to the same item
+(the pairwise prompt and reply format), not the pointwise prompt of a single request.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from evals.judges.runtime import RetryPolicy
 
 PROBE_QUESTION = "What is 2 + 2? Answer in one sentence."
 PROBE_RESPONSE = "2 + 2 equals 4."
+PROBE_SECOND = "The answer is 4."  # the pairwise probe's rollout B
 PROBE_RUBRIC = Rubric(
     criteria=(
         Criterion(text="States that the answer is 4", kind="hard_rule"),
@@ -37,14 +40,16 @@ def probe_judge(judge: Judge) -> None:
     where = f"judge probe failed: {judge.base_url} (model {judge.model!r})"
     saved = judge.cache, judge.policy
     judge.cache, judge.policy = None, PROBE_POLICY  # a cached answer proves nothing about the server
+    responses = [PROBE_RESPONSE] + ([PROBE_SECOND] if str(getattr(judge.mode, "value", judge.mode)) == "pairwise" else [])
     try:
-        (j,) = judge.judge([JudgeRequest(PROBE_QUESTION, PROBE_RUBRIC, PROBE_RESPONSE)])
+        found = judge.judge([JudgeRequest(PROBE_QUESTION, PROBE_RUBRIC, r) for r in responses])
     except JudgeConfigError as e:  # 401/403/404: wrong key, URL or model
         raise JudgeProbeError(f"{where}: {_line(str(e))}") from None
     finally:
         judge.cache, judge.policy = saved
-    if j.unscorable or len(j.scores) != len(PROBE_RUBRIC):
-        raise JudgeProbeError(f"{where}: {_line(j.rationale) or 'no scores'}")
+    for j in found:
+        if j.unscorable or len(j.scores) != len(PROBE_RUBRIC):
+            raise JudgeProbeError(f"{where} ({judge.mode} mode): {_line(j.rationale) or 'no scores'}")
 
 
 def _line(text: str, limit: int = 300) -> str:

@@ -1,13 +1,17 @@
 """The LLM judge around a run: serve it when the config asks, probe it before any work.
 
-``judge.managed: true`` with no ``judge.base_url`` (``judge=local`` without ``LOCAL_JUDGE_URL``)
-means: the harness serves ``judge.model`` (a packaged GGUF) on llama.cpp's server for this run.
+``judge.managed: true`` with no ``judge.base_url`` means: the harness serves ``judge.model`` for this
+run on ``judge.server``: llama.cpp's server on a packaged GGUF (``judge=local`` without
+``LOCAL_JUDGE_URL``) or vLLM's OpenAI server (``judge=vllm`` without ``VLLM_JUDGE_URL``:
+``harness.models.vllm_server``, the CPU or GPU build of the machine).
 
 * a local multirun starts ONE server in ``SweepSummary.on_multirun_start`` and hands its URL to
   the jobs (other processes: the pool's loky workers, submitit's local subprocesses) through
   ``MANAGED_URL_ENV``; it is stopped in ``on_multirun_end`` or, on error, at exit;
-* a single run (``hydra.mode=RUN``), a SLURM job (a loopback server on the submit host is out of
-  its reach) or ``harness.evaluate`` starts its own in the job, stopped when the job ends.
+* a SLURM multirun with a vLLM judge submits the server as its own SLURM job
+  (``harness.models.judge_job``), waits for its URL and cancels it when the sweep ends;
+* a single run (``hydra.mode=RUN``), a SLURM job of a llama.cpp-judged sweep (a loopback server on
+  the submit host is out of its reach) or ``harness.evaluate`` starts its own in the job.
 
 The server dies with its parent whatever happens (``PR_SET_PDEATHSIG``); SIGTERM is turned into
 ``SystemExit`` while one runs so it is also stopped cleanly. A URL the user set is used as is.
@@ -51,6 +55,12 @@ def managed_model(judge_cfg: Mapping[str, Any] | None) -> str | None:
     return str(node["model"])
 
 
+def server_kind(judge_cfg: Mapping[str, Any] | None) -> str:
+    """Which server a managed judge runs on: ``llamacpp`` (the default) or ``vllm``."""
+    node = server_node(judge_cfg) or {}
+    return str(getattr(node.get("server"), "value", node.get("server") or "llamacpp"))
+
+
 def _set_url(judge_cfg: Any, url: str) -> None:
     from omegaconf import open_dict
 
@@ -76,18 +86,32 @@ def _sigterm_exits() -> Iterator[None]:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-@contextmanager
-def serve(model: str) -> Iterator[str]:
-    """Start the packaged llama.cpp judge for ``model`` on a free port, export and yield its URL."""
+def _server(model: str, kind: str, judge_cfg: Any, cache_dir: str | None) -> Any:
+    """The context manager that runs the server (not entered)."""
+    if kind == "vllm":
+        from harness.models.vllm_server import vllm_judge_server
+
+        node = server_node(judge_cfg) or {}
+        return vllm_judge_server(model, cache_dir or "~/.cache/focal-harness",
+                                 max_num_seqs=int(node.get("concurrency", 64) or 64))
     from harness.models.judge_server import local_judge_server
+
+    return local_judge_server(model, port=0)
+
+
+@contextmanager
+def serve(model: str, kind: str = "llamacpp", judge_cfg: Any = None, cache_dir: str | None = None) -> Iterator[str]:
+    """Start the managed judge server for ``model`` (llama.cpp or vLLM), export and yield its URL."""
     from harness.models.resolve import MissingExtraError
+    from harness.models.vllm_env import VllmUnavailable
 
     with _sigterm_exits():
         try:
-            cm = local_judge_server(model, port=0)
+            cm = _server(model, kind, judge_cfg, cache_dir)
             url = cm.__enter__()
-        except (MissingExtraError, FileNotFoundError, RuntimeError, TimeoutError) as e:
-            raise JudgeUnavailable(f"local judge server for {model!r} did not start: {e}") from None
+        except (MissingExtraError, FileNotFoundError, RuntimeError, TimeoutError, VllmUnavailable) as e:
+            name = "vLLM judge server" if kind == "vllm" else "local judge server"
+            raise JudgeUnavailable(f"{name} for {model!r} did not start: {e}") from None
         prev = os.environ.get(MANAGED_URL_ENV)
         os.environ[MANAGED_URL_ENV] = url
         try:
@@ -139,10 +163,36 @@ def judge_for_run(cfg: Any) -> Iterator[None]:
         probe(jc)
         yield
         return
-    with serve(model) as url:
+    with serve(model, server_kind(jc), jc, cfg.get("cache_dir")) as url:
         _set_url(jc, url)
         probe(jc)
         yield
+
+
+@contextmanager
+def _judge_job(config: Any, model: str, launcher_cfg: Any) -> Iterator[str]:
+    """A SLURM sweep's vLLM judge: its own SLURM job, its URL exported to the training jobs."""
+    from pathlib import Path
+
+    from harness.models.judge_job import JudgeJobError, submit
+
+    folder = Path(str(config.hydra.sweep.dir)) / ".submitit" / "judge"
+    node = server_node(config.get("judge")) or {}
+    try:
+        url, cancel = submit(folder, model, str(config.get("cache_dir")), launcher_cfg, config.judge_job,
+                             int(node.get("concurrency", 64) or 64))
+    except JudgeJobError as e:
+        raise JudgeUnavailable(str(e)) from None
+    prev = os.environ.get(MANAGED_URL_ENV)
+    os.environ[MANAGED_URL_ENV] = url  # sbatch exports the environment to every training job
+    try:
+        yield url
+    finally:
+        if prev is None:
+            os.environ.pop(MANAGED_URL_ENV, None)
+        else:
+            os.environ[MANAGED_URL_ENV] = prev
+        cancel()
 
 
 def start_for_sweep(config: Any) -> ExitStack:
@@ -151,11 +201,16 @@ def start_for_sweep(config: Any) -> ExitStack:
     stack = ExitStack()
     jc = config.get("judge")
     model = managed_model(jc)
-    launcher = str((config.get("hydra") or {}).get("launcher", {}).get("_target_", ""))
-    if model is not None and "slurm" in launcher.lower():
+    launcher_cfg = (config.get("hydra") or {}).get("launcher", {})
+    on_slurm = "slurm" in str(launcher_cfg.get("_target_", "")).lower()
+    kind = server_kind(jc)
+    if model is not None and on_slurm and kind != "vllm":
         return stack  # a loopback server here is out of the nodes' reach: each job serves its own
     try:
-        url = stack.enter_context(serve(model)) if model is not None else None
+        if model is not None and on_slurm:
+            url = stack.enter_context(_judge_job(config, model, launcher_cfg))
+        else:
+            url = stack.enter_context(serve(model, kind, jc, config.get("cache_dir"))) if model is not None else None
         probe(jc, url)
     except BaseException:
         stack.close()

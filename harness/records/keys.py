@@ -43,7 +43,7 @@ JUDGE: dict[str, Use] = {
     "prompt_version": R,  # derived from the judge's code (see ``judge_prompt_version``)
     "base_url": N, "api_key_env": N, "require_api_key": N, "concurrency": N, "timeout": N,
     "http_backend": N, "max_retries": N, "retry_invalid": N, "backoff_base": N, "backoff_max": N, "retry_after_max": N,
-    "cache": N, "cache_path": N, "managed": N,  # where the server runs, not what it answers
+    "cache": N, "cache_path": N, "managed": N, "server": N,  # where the server runs, not what it answers
 }
 
 # the judges inside a judge made of judges (``judge=mixed``): each classified by ``JUDGE`` as a judge

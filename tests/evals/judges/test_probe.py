@@ -59,3 +59,20 @@ def test_probe_ignores_the_cache(tmp_path):
 
 def test_rules_judge_is_not_probed():
     probe_judge(RulesJudge())
+
+
+def test_a_pairwise_judge_is_probed_with_the_pairwise_prompt():
+    """The probe asks in the judge's own mode: two responses, one pairwise request, both sides scored."""
+    with JudgeTestServer() as srv:
+        j = OpenAIJudge(base_url=srv.url, model="m", require_api_key=False, mode="pairwise",
+                        json_mode="json_schema", dialect="vllm", timeout=5.0, cache=False)
+        probe_judge(j)
+        assert srv.requests == 1 and [e["mode"] for e in srv.log] == ["pairwise"]
+
+
+def test_a_garbled_pairwise_reply_fails_the_probe():
+    with JudgeTestServer() as srv:
+        srv.inject("wrong_length", "wrong_length")
+        j = OpenAIJudge(base_url=srv.url, model="m", require_api_key=False, mode="pairwise", timeout=5.0, cache=False)
+        with pytest.raises(JudgeProbeError, match="pairwise mode"):
+            probe_judge(j)
