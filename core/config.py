@@ -151,6 +151,11 @@ class ScaleRewards(StrEnum):
     none = "none"
 
 
+class VllmMode(StrEnum):
+    colocate = "colocate"
+    server = "server"
+
+
 @dataclass
 class TrainConf:
     """GRPO settings; every field is passed to TRL's ``GRPOConfig`` under the same name."""
@@ -176,6 +181,11 @@ class TrainConf:
     num_iterations: int = 1  # PPO epochs per generation batch
     top_p: float = 1.0
     mask_truncated_completions: bool = False  # DAPO: no loss on completions cut at max_completion_length
+    # vLLM generation (scale.use_vllm): TRL's colocate mode (the engine in the training process; on CPU
+    # too) or server mode (`trl vllm-serve`); the memory share is of the GPU (CPU: VLLM_CPU_KVCACHE_SPACE)
+    vllm_mode: VllmMode = VllmMode.colocate
+    vllm_gpu_memory_utilization: float = 0.3
+    vllm_max_model_length: int | None = None  # None: the model's own context
 
 
 @dataclass

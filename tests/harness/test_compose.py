@@ -172,6 +172,9 @@ def test_every_train_field_reaches_trl_under_its_name(tmp_path):
         "num_iterations": 2,
         "top_p": 0.9,
         "mask_truncated_completions": True,
+        "vllm_mode": "server",
+        "vllm_gpu_memory_utilization": 0.5,
+        "vllm_max_model_length": 512,
     }
     assert set(changed) == {f.name for f in dataclasses.fields(TrainConf)}  # a new field needs a line here
     cfg, _ = compose(["~experiment", *(f"train.{k}={v}" for k, v in changed.items())])

