@@ -152,11 +152,11 @@ def grpo_args(train_cfg: Mapping[str, Any], seed: int, output_dir: Path, gpu: di
               thinking: str | None = None):
     """TRL's GRPOConfig: every ``train.*`` field by name, plus what the scale and harness decide
     (``thinking`` reaches every chat-template call of generation, as in evaluation)."""
+    import dataclasses
+
     from trl import GRPOConfig
 
     from core.reasoning import template_kwargs
-
-    import dataclasses
 
     train = _plain(train_cfg)
     # transformers >= 5.18 names it activation_checkpointing; the vLLM-on-CPU environment pins 5.17
