@@ -91,14 +91,16 @@ def hf_tokens():
 before = vllm_tokens()
 assert before == hf_tokens(), (before, hf_tokens())
 torch.manual_seed(0)
-with torch.no_grad():  # an update as large as a bad optimizer step, so the greedy answer changes
+with torch.no_grad():  # a small random update that still changes the greedy answer (a larger one makes
+    # the model near-uniform, where float rounding alone flips the argmax between two engines)
     for p in trainer.model.parameters():
-        p.add_(torch.randn_like(p) * 0.02)
+        p.add_(torch.randn_like(p) * 0.004)
 updated = hf_tokens()
 stale = vllm_tokens()
 trainer.vllm_generation.sync_weights()
 synced = vllm_tokens()
 print("RESULT", before == stale, updated != before, synced[:4] == updated[:4])
+print("TOKENS", before, stale, updated, synced)
 """
 
 
@@ -106,6 +108,7 @@ def test_after_a_weight_update_the_engine_generates_from_the_new_weights(python,
     p = subprocess.run([python, "-c", SYNC, str(tiny_cache), str(tmp_path / "out")], cwd=REPO_ROOT,
                        env=_env(tiny_cache), capture_output=True, text=True, timeout=900)
     assert p.returncode == 0, p.stderr[-3000:]
+    print(p.stdout)
     (line,) = [ln for ln in p.stdout.splitlines() if ln.startswith("RESULT")]
     stale_before_sync, weights_changed, engine_follows = line.split()[1:]
     assert weights_changed == "True"  # the update changed what the model says

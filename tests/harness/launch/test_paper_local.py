@@ -60,11 +60,14 @@ def test_paper_local_runs_the_paper_protocol_on_slurm(ready, tmp_path, tiny_cach
     # four policies, each trained with the LLM judge (requests > 0, pairwise, scorable verdicts)
     policies = sorted((sweep / "policies").iterdir())
     assert {q.name.split("-")[0] for q in policies} == METHODS
+    requests = 0
     for pol in policies:
         train = [r for r in _rows(pol / "metrics.jsonl") if r.get("phase") == "train"]
         assert [r["step"] for r in train] == [1, 2], pol.name
-        assert sum(r.get("judge/requests", 0) for r in train) > 0, pol.name
+        assert train[-1].get("judge/judgments", 0) > 0, pol.name  # verdicts: asked, or the cache's (same seed)
         assert min(r.get("judge/unscorable_fraction", 1.0) for r in train) < 1.0, pol.name  # it learned from something
+        requests += max(r.get("judge/requests", 0) for r in train)
+    assert requests > 0  # the judge job answered (later policies may reuse the same-seed verdicts)
     # every cell: one result per (policy, benchmark)
     results = [json.loads(q.read_text()) for q in (sweep / "cells").rglob("result.json")]
     assert len(results) == len(METHODS) * len(BENCHMARKS)
