@@ -62,3 +62,35 @@ def test_check_batch_fails_before_any_work_on_a_world_it_does_not_fit():
     with pytest.raises(ValueError, match="16 processes"):
         check_batch(train, {"processes_per_node": 4, "nodes": 4})
     check_batch({**train, "prompts_per_step": None}, {"processes_per_node": 4, "nodes": 4})  # unset: no check
+
+
+def test_the_sweep_stops_in_one_line_before_any_work(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from core.config import REPO_ROOT
+
+    env = {**os.environ, "FOCAL_HARNESS_CACHE": str(tmp_path / "cache")}
+    args = [
+        "experiment=smoke",
+        "train.prompts_per_step=1",
+        "train.gradient_accumulation_steps=4",
+        f"run.root={tmp_path / 'runs'}",
+        "tracking=none",
+    ]
+    r = subprocess.run(
+        [sys.executable, "-m", "harness.sweep", *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines()[-1] == (
+        "error: train.prompts_per_step=1 x num_generations=2 = 2 completions do not split over "
+        "1 processes x gradient_accumulation_steps=4"
+    )
+    sweep = tmp_path / "runs" / "default"
+    assert not (sweep / "policies").exists() and not (sweep / "cells").exists()
