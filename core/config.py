@@ -158,10 +158,15 @@ class VllmMode(StrEnum):
 
 @dataclass
 class TrainConf:
-    """GRPO settings; every field is passed to TRL's ``GRPOConfig`` under the same name."""
+    """GRPO settings; every field is passed to TRL's ``GRPOConfig`` under the same name, except
+    ``prompts_per_step`` (the harness derives ``per_device_train_batch_size`` from it)."""
 
     max_steps: int = 8
     learning_rate: float = 1e-4
+    # prompts per optimizer step, whatever the number of processes: set, it replaces
+    # per_device_train_batch_size by prompts x num_generations / (processes x gradient_accumulation_steps)
+    # (harness.cell.train.per_device_batch), so scales on 1, 2 or 4 GPUs train on the same batch
+    prompts_per_step: int | None = None
     per_device_train_batch_size: int = 8
     gradient_accumulation_steps: int = 1
     num_generations: int = 4
@@ -258,6 +263,25 @@ class ReportConf:
     last_steps: int = 5
 
 
+class WeightSource(StrEnum):
+    """Where the prior methods' base weights come from (``methods.prior.PriorWeights``)."""
+
+    rubric = "rubric"  # the dataset's own weights/points
+    llm = "llm"  # an LLM asked once per prompt with the paper's E.2 prompt
+    uniform = "uniform"
+
+
+@dataclass
+class PriorWeightsConf:
+    """The base weights of the methods built on prior weights (``prior``, ``focal_prior``; their YAMLs read
+    this node), set once for a sweep whatever methods it runs. ``source: llm`` asks ``judge`` (a judge
+    config, e.g. ``/judge/openai`` with the paper's gpt-4o-2024-11-20) once per training prompt, before
+    training, cached on disk."""
+
+    source: WeightSource = WeightSource.rubric
+    judge: Any = None
+
+
 @dataclass
 class JudgeJobConf:
     """The SLURM job that serves a managed vLLM judge for a SLURM sweep (``harness.models.judge_job``);
@@ -285,6 +309,7 @@ class Config:
     run: RunConf = field(default_factory=RunConf)
     report: ReportConf = field(default_factory=ReportConf)
     judge_job: JudgeJobConf = field(default_factory=JudgeJobConf)  # a SLURM sweep's vLLM judge job
+    prior_weights: PriorWeightsConf = field(default_factory=PriorWeightsConf)
     seed: int = 0
     cache_dir: str = "${oc.env:FOCAL_HARNESS_CACHE,${oc.env:HOME}/.cache/focal-harness}"
 

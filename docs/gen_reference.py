@@ -6,7 +6,8 @@ dataclasses of ``core.config``, so the pages cannot drift from the code. Nothing
 hand-maintained: add a YAML to ``conf/<group>/`` or a field to a schema and the next build lists it.
 
 Pages written (virtual files, never on disk): ``reference/config/index.md``,
-``reference/config/<group>.md`` for each group, ``reference/config/schema.md``.
+``reference/config/<group>.md`` for each group, ``reference/config/schema.md``, and
+``reference/paper-provenance.md`` (``harness.tools.provenance``).
 Run it on its own with ``python docs/gen_reference.py --print`` to see the pages on stdout.
 """
 
@@ -32,6 +33,7 @@ from core import config as C  # noqa: E402
 from core.registry import components  # noqa: E402
 
 OUT = "reference/config"
+PROVENANCE_PAGE = "reference/paper-provenance.md"  # where every value of experiment=paper comes from
 
 # group folder in conf/ -> (page stem, one-line purpose)
 GROUPS = {
@@ -50,6 +52,7 @@ GROUPS = {
 ROOT_SCHEMAS = [
     ("train", C.TrainConf), ("eval", C.EvalConf), ("run", C.RunConf), ("report", C.ReportConf),
     ("data", C.DataConf), ("scale", C.ScaleConf), ("tracking", C.TrackingConf), ("peft", C.LoraConf),
+    ("prior_weights", C.PriorWeightsConf),
 ]
 # schemas of the plain (non-component) groups
 GROUP_SCHEMAS = {"scale": C.ScaleConf, "data": C.DataConf, "tracking": C.TrackingConf, "peft": C.LoraConf}
@@ -331,9 +334,12 @@ def index_page() -> str:
 
 
 def pages() -> dict[str, str]:
+    from harness.tools import provenance
+
     out = {f"{OUT}/index.md": index_page(), f"{OUT}/schema.md": schema_page()}
     for group, (stem, _) in GROUPS.items():
         out[f"{OUT}/{stem}.md"] = group_page(group)
+    out[PROVENANCE_PAGE] = provenance.render()  # conf/experiment/paper.provenance.yml
     return out
 
 

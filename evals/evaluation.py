@@ -93,9 +93,9 @@ def preflight(bench: Benchmark, judge) -> list[Example]:
 
 
 def evaluate(bench: Benchmark, lm, judge, max_new_tokens: int, temperature: float = 0.0,
-             items: Sequence[Example] | None = None) -> Evaluation:
+             items: Sequence[Example] | None = None, think_end_token: str = "</think>") -> Evaluation:
     """Load (unless given), check every item against the judge, generate through the lm-eval LM,
-    judge all responses in one batch, score."""
+    judge all responses in one batch (the text after ``think_end_token``, the scale's), score."""
     from evals.generate import generate
 
     items = list(items if items is not None else bench.load())
@@ -107,7 +107,7 @@ def evaluate(bench: Benchmark, lm, judge, max_new_tokens: int, temperature: floa
     # benchmark's judge helpers score it by the training's cut rule (every criterion unmet, no judge call).
     from core.reasoning import split_completion
 
-    splits = [split_completion(r) for r in responses]
+    splits = [split_completion(r, think_end_token) for r in responses]
     before = judge_counts(judge)
     result = bench.score(items, [s.answer for s in splits], judge)
     result.metrics["completions/cut_in_reasoning"] = sum(s.cut_in_reasoning for s in splits) / max(1, len(splits))

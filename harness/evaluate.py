@@ -103,7 +103,8 @@ def run_evaluation(cfg: DictConfig, choices: Mapping[str, str] | None = None) ->
                           tags=tags, wandb_dir=sweep_dir(cfg.run),
                           run_id=f"evaluate-{rd.key}")
         try:
-            ev = evaluate(benches[name], lm, judge, cfg.eval.max_new_tokens, cfg.eval.temperature, items=items[name])
+            ev = evaluate(benches[name], lm, judge, cfg.eval.max_new_tokens, cfg.eval.temperature, items=items[name],
+                          think_end_token=(cfg.get("scale") or {}).get("think_end_token", "</think>"))
             write_outputs(ev, tracker, step=0)
             tracker.summary({"score": ev.record()["score"]})
             wandb_run = tracker.wandb_path

@@ -25,6 +25,7 @@ register()
 def main(cfg: DictConfig) -> dict:
     from harness.cell import distributed
     from harness.cell.run import run_cell, summary_table, train_worker
+    from harness.cell.train import check_batch
     from harness.launch import preemption
     from harness.models.judge_run import JudgeUnavailable, judge_for_run
     from harness.models.resolve import check_model
@@ -34,6 +35,11 @@ def main(cfg: DictConfig) -> dict:
     start = time.time()
     import_s = jobs.import_heavy()
     check_model(str(cfg.scale.model))  # a missing optional extra fails here, in one line, before any work
+    try:
+        check_batch(cfg.train, cfg.scale)  # train.prompts_per_step that does not split over the processes
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
     choices = {k: str(v) for k, v in HydraConfig.get().runtime.choices.items() if not k.startswith("hydra")}
     preemption.watch()
     world = distributed.setup(int(cfg.scale.processes_per_node), float(cfg.scale.timeout_min))

@@ -84,6 +84,7 @@ def _choice(enum: Any, value: Any, field: str) -> Any:
 @component("judge", "openai")  # the config schema is this signature: every default is written here once
 class OpenAIJudge(Judge):
     name = "openai"
+    prior_prompt_version = prompts.PRIOR_VERSION  # as the judge of prior weights (harness.records.keys)
 
     def __init__(
         self,

@@ -1,7 +1,13 @@
-"""Judge prompts (our own wording) and the parser that recovers their inputs.
+"""Judge prompts and the parser that recovers their inputs.
 
-Every prompt is a constant system message (so a vLLM server can reuse its
-prefix cache) plus a user message made of tagged sections::
+The ``pairwise`` prompt is the paper's App. E.1 and the ``prior`` prompt its App. E.2, verbatim where
+the seed pages show them (``docs/paper/seed_excerpts.txt``: the appendix as a review page rendered it):
+each line is tagged ``"E.1"``/``"E.2"`` (the seed's words) or ``"ours"`` (the seed is cut off there),
+and ``tests/harness/test_provenance.py`` checks the tags against the seed. The other modes' prompts
+are our own wording.
+
+Every prompt is a constant system message (so a vLLM server can reuse its prefix cache; pairwise:
+constant but for E.1's count, see below) plus a user message made of tagged sections::
 
     <question> ... </question>
     <rubric> [{"id": 1, "type": "Hard Rule", "criterion": "..."}, ...] </rubric>
@@ -15,7 +21,10 @@ A criterion's machine ``check`` is never included: it is the answer key of the
 offline rules judge, and an LLM judge that saw it would be graded on reading it
 (the loopback test server looks checks up in a side table instead, see
 ``tests.support.testserver``). Changing any wording here means bumping the matching
-version string: versions go into the cache key and every Judgment.
+version string: versions go into the cache key, every Judgment and the policy key.
+In the ``pairwise`` and ``prior`` prompts the rubric's types are written as E.1/E.2 name them,
+``"[Hard Rule]"`` and ``"[Principle]"``, and E.1's ``{count}`` is filled in the system message
+(it then differs between rubric sizes only in its last lines, so a prefix cache still serves it).
 
 The logprob mode asks one short question per criterion whose answer is one token
 (``Yes``/``No`` for a Hard Rule, ``0``..``10`` for a Principle); its two system
@@ -25,15 +34,16 @@ messages are constant too.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from core.rubric import Criterion, Rubric
 
-# v2: the machine check is no longer in the prompt
+# v2: the machine check is no longer in the prompt; pairwise-v3 / prior-v3: the paper's E.1 / E.2 text
 RUBRIC_VERSION = "rubric-v2"
-PAIRWISE_VERSION = "pairwise-v2"
+PAIRWISE_VERSION = "pairwise-v3"
 PER_ITEM_VERSION = "per_item-v2"
-PRIOR_VERSION = "prior-v2"
+PRIOR_VERSION = "prior-v3"
 LOGPROB_VERSION = "logprob-v1"
 
 VERSIONS = {
@@ -45,7 +55,8 @@ VERSIONS = {
 }
 
 _TYPE = {"hard_rule": "Hard Rule", "principle": "Principle"}
-_KIND = {v: k for k, v in _TYPE.items()}
+_TAGGED = {k: f"[{v}]" for k, v in _TYPE.items()}  # E.1/E.2's spelling (pairwise and prior prompts)
+_KIND = {**{v: k for k, v in _TYPE.items()}, **{v: k for k, v in _TAGGED.items()}}
 
 _KINDS_TEXT = """Criterion types:
 - "Hard Rule": a binary requirement (factual correctness, safety, format or length constraints,
@@ -70,22 +81,60 @@ Output: return ONLY a JSON object, no prose and no code fence:
 - Hard Rule entries are JSON booleans (true/false).
 - Principle entries are JSON integers from 0 to 10 (no decimals, no strings)."""
 
-PAIRWISE_SYSTEM = f"""You are a strict, impartial grader. You receive a user question, a rubric and
-two candidate responses, Rollout A and Rollout B. Grade BOTH responses against each rubric criterion.
-Compare them item by item, but score each response on its own merits: the order in which they are
-shown and their length must not influence the scores.
+# The paper's App. E.1 pairwise judge prompt. The seed shows it from the Hard Rule list on (its copy
+# starts mid-prompt and renders each numbered item as a separate entry, so the "1." markers are ours):
+# the lines marked "ours" are not in the seed; every other line is the seed's text, word for word.
+# "6 to 8" is missing from the seed's Principle bands (9-10, 3-5 and 0-2 are shown, in that order):
+# its line is ours, so that every integer the judge may give has a band.
+_PAIRWISE_LINES = [
+    ("ours", "You are a strict, impartial grader. You receive a user question, its rubric and two rollouts "
+             "(candidate responses), Rollout A and Rollout B. Score both rollouts on every rubric criterion."),
+    ("ours", ""),
+    ("ours", "# Criterion Types"),
+    ("ours", ""),
+    ("ours", "## [Hard Rule]"),
+    ("ours", "A [Hard Rule] criterion is a binary compliance criterion, such as factuality, safety, format "
+             "constraints, or explicit requirements."),
+    ("ours", "Output true or false:"),
+    ("E.1", "1. true means the rollout fully satisfies the criterion"),
+    ("E.1", "2. false means the rollout violates the criterion. "
+            "Do not output numeric scores for [Hard Rule] criteria."),
+    ("E.1", ""),
+    ("E.1", "## [Principle]"),
+    ("E.1", "A [Principle] criterion evaluates graded rollout quality, such as helpfulness, completeness, "
+            "reasoning quality, clarity, structure, or depth."),
+    ("E.1", "Output an integer score from 0 to 10:"),
+    ("E.1", "1. 9 to 10 means outstanding"),
+    ("ours", "2. 6 to 8 means good"),
+    ("E.1", "3. 3 to 5 means mediocre"),
+    ("E.1", "4. 0 to 2 means poor."),
+    ("E.1", ""),
+    ("E.1", "# Evaluation Procedure"),
+    ("E.1", "1. Check whether each rollout violates any [Hard Rule] criteria"),
+    ("E.1", "2. Evaluate both rollouts on each [Principle] criterion"),
+    ("E.1", "3. Produce a brief item level rationale"),
+    ("E.1", "4. Convert the judgments into the required true, false, or numeric scores."),
+    ("E.1", ""),
+    ("E.1", "# Output Format"),
+    ("E.1", "Return ONLY a JSON object in the following format:"),
+    ("E.1", "{"),
+    ("E.1", '"rationale": "Brief item level comparison of Rollout A and Rollout B according to the rubric.",'),
+    ("E.1", '"rollout_A_scores": [true, 8, false, 5],'),
+    ("E.1", '"rollout_B_scores": [true, 6, true, 7]'),
+    ("E.1", "}"),
+    ("E.1", "Requirements:"),
+    ("E.1", "1. The length of each score list must equal {count}"),
+    ("E.1", "2. Scores must follow the same order as the rubric"),
+    ("E.1", "3. [Hard Rule] positions must be boolean"),
+    ("E.1", "4. [Principle] positions must be integers from 0 to 10."),
+]
+PAIRWISE_SYSTEM = "\n".join(text for _, text in _PAIRWISE_LINES)  # "{count}": see pairwise_system()
 
-{_KINDS_TEXT}
 
-Steps: for every criterion in order, check each rollout against it (Hard Rules first), then grade
-the Principles; write a brief item-level comparison; then give both score lists.
+def pairwise_system(k: int) -> str:
+    """E.1 with its ``{count}`` filled: the number of criteria of this rubric."""
+    return PAIRWISE_SYSTEM.replace("{count}", str(k))
 
-Output: return ONLY a JSON object, no prose and no code fence:
-{{"rationale": "<brief item-level comparison of A and B>",
- "rollout_A_scores": [true, 8, false, 5], "rollout_B_scores": [true, 6, true, 7]}}
-- Each score list has exactly one entry per criterion, in rubric order.
-- Hard Rule entries are JSON booleans (true/false).
-- Principle entries are JSON integers from 0 to 10 (no decimals, no strings)."""
 
 PER_ITEM_SYSTEM = """You are a strict, impartial grader. You receive a user question, one response and
 ONE rubric criterion. Decide whether the response meets that criterion. Judge only this criterion.
@@ -96,17 +145,32 @@ Output: return ONLY a JSON object, no prose and no code fence:
 {"explanation": "<one or two sentences>", "criteria_met": true}
 - "criteria_met" is a JSON boolean."""
 
-PRIOR_SYSTEM = """You assign importance weights to the criteria of a grading rubric. You receive a
-user question and its rubric (Hard Rules are binary requirements such as correctness, safety or
-format; Principles are graded qualities such as helpfulness, completeness or clarity).
+# The paper's App. E.2 prior-weight prompt (gpt-4o-2024-11-20 in the paper). The seed shows it from the
+# list of criterion types on, and its end ("the rubric above"): the question and rubric come first. The
+# system message and the line introducing the types are ours (the seed is cut off before them); every
+# other line is the seed's text, word for word ("1." markers ours, as in E.1).
+PRIOR_SYSTEM = """You assign importance weights to the criteria of a grading rubric, for one user question."""
+_PRIOR_LINES = [
+    ("ours", "The rubric has two types of criteria:"),
+    ("E.2", "1. [Hard Rule]: binary compliance criteria, such as factuality, safety, format constraints, "
+            "or explicit requirements"),
+    ("E.2", "2. [Principle]: graded quality criteria, such as helpfulness, completeness, reasoning quality, "
+            "clarity, or depth."),
+    ("E.2", ""),
+    ("E.2", "## Instructions"),
+    ("E.2", "1. Assign one weight to each criterion according to how relevant and important it is for "
+            "evaluating the answer to this specific user question."),
+    ("E.2", "2. Consider both the content of the user question and the role of each criterion in the rubric"),
+    ("E.2", "3. The weights should be nonnegative"),
+    ("E.2", "4. The sum of all weights should equal 1.0."),
+    ("E.2", ""),
+    ("E.2", "## Output Format"),
+    ("E.2", "Return ONLY a JSON object with no explanation:"),
+    ("E.2", '{"weights": [w1, w2, w3, ...]}'),
+    ("E.2", "Each weight must correspond to the criterion at the same position in the rubric above."),
+]
+PRIOR_INSTRUCTIONS = "\n".join(text for _, text in _PRIOR_LINES)
 
-Give each criterion a weight reflecting how much it matters for judging answers to THIS question:
-consider what the user actually asked and what each criterion contributes to a good answer.
-Weights are non-negative and sum to 1.0.
-
-Output: return ONLY a JSON object, no explanation and no code fence:
-{"weights": [w1, w2, w3, ...]}
-- exactly one number per criterion, in rubric order."""
 
 LOGPROB_HARD_RULE_SYSTEM = """You are a strict, impartial grader. You receive a user question, one
 response and ONE criterion. Decide whether the response meets that criterion. Judge only this criterion.
@@ -137,15 +201,16 @@ SYSTEMS = {
 }
 
 
-def _item(c: Criterion, k: int | None = None) -> dict[str, Any]:
+def _item(c: Criterion, k: int | None = None, tagged: bool = False) -> dict[str, Any]:
     d: dict[str, Any] = {} if k is None else {"id": k}
-    d["type"] = _TYPE[c.kind]
+    d["type"] = (_TAGGED if tagged else _TYPE)[c.kind]
     d["criterion"] = c.text
     return d  # never c.check: it is the rules judge's answer key
 
 
-def rubric_block(rubric: Rubric) -> str:
-    items = [json.dumps(_item(c, k), ensure_ascii=False) for k, c in enumerate(rubric.criteria, start=1)]
+def rubric_block(rubric: Rubric, tagged: bool = False) -> str:
+    """The rubric as a JSON array; ``tagged``: types spelled ``[Hard Rule]``/``[Principle]`` (E.1, E.2)."""
+    items = [json.dumps(_item(c, k, tagged), ensure_ascii=False) for k, c in enumerate(rubric.criteria, start=1)]
     return "[\n" + ",\n".join(items) + "\n]"
 
 
@@ -173,17 +238,16 @@ def rubric_messages(question: str, rubric: Rubric, response: str) -> list[dict[s
 def pairwise_messages(
     question: str, rubric: Rubric, response_a: str, response_b: str
 ) -> list[dict[str, str]]:
-    k = len(rubric)
+    """E.1: its instructions (the criterion count filled in) as the system message, then the inputs."""
     user = "\n\n".join(
         [
             _section("question", question),
-            _section("rubric", rubric_block(rubric)),
+            _section("rubric", rubric_block(rubric, tagged=True)),
             _section("rollout_A", response_a),
             _section("rollout_B", response_b),
-            f"The rubric has {k} criteria: each score list must have exactly {k} entries.",
         ]
     )
-    return _messages("pairwise", user)
+    return [{"role": "system", "content": pairwise_system(len(rubric))}, {"role": "user", "content": user}]
 
 
 def per_item_messages(question: str, criterion: Criterion, response: str) -> list[dict[str, str]]:
@@ -211,12 +275,12 @@ def logprob_messages(question: str, criterion: Criterion, response: str) -> list
 
 
 def prior_messages(question: str, rubric: Rubric) -> list[dict[str, str]]:
-    k = len(rubric)
+    """E.2: the question and its rubric, then E.2's instructions ("the rubric above")."""
     user = "\n\n".join(
         [
             _section("question", question),
-            _section("rubric", rubric_block(rubric)),
-            f'The rubric has {k} criteria: "weights" must have exactly {k} numbers.',
+            _section("rubric", rubric_block(rubric, tagged=True)),
+            PRIOR_INSTRUCTIONS,
         ]
     )
     return _messages("prior", user)
@@ -249,6 +313,8 @@ def parse_prompt(messages: list[dict[str, Any]]) -> dict[str, Any]:
     """
     system = next((m.get("content") for m in messages if m.get("role") == "system"), None)
     user = next((m.get("content") for m in reversed(messages) if m.get("role") == "user"), None)
+    if isinstance(system, str):  # E.1's count, filled in per rubric
+        system = re.sub(r"(must equal )\d+(\n)", r"\1{count}\2", system, count=1)
     mode = next((name for name, text in SYSTEMS.items() if text == system), None)
     if mode is None or not isinstance(user, str):
         raise ValueError("not a focal-harness judge prompt")

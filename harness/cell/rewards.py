@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from core.reasoning import split_completion
+from core.reasoning import THINK_END, split_completion
 from core.rubric import Example, Rubric
 from core.scores import oriented  # noqa: F401 (re-exported)
 from evals.judges.base import Judge, JudgeRequest, normalize
@@ -43,9 +43,10 @@ class RubricReward:
     __name__ = "rubric"  # TRL names the reward column after this
 
     def __init__(self, judge: Judge, method: Method, timer: Parts | None = None,
-                 examples: Sequence[Example] = ()) -> None:
+                 examples: Sequence[Example] = (), think_end_token: str = THINK_END) -> None:
         self.judge = judge
         self.method = method
+        self.think_end_token = think_end_token  # scale.think_end_token: where a completion's answer starts
         self.timer = timer or Parts()  # judge and whole-reward seconds (harness.cell.timing)
         # the training examples by id: the dataset TRL iterates carries ids, not rubrics (training_dataset)
         self._rubrics: dict[str, Rubric] = {e.id: e.rubric for e in examples}
@@ -133,7 +134,8 @@ class RubricReward:
         if question is None:  # the default dataset: ids only, looked up
             question = [self._questions[k] for k in example_id]
         rubric = rubric if rubric is not None else [None] * len(example_id)
-        splits = [split_completion(c) for c in completions]  # the judge sees the answer only
+        # the judge sees the answer only: the text after the scale's think_end_token
+        splits = [split_completion(c, self.think_end_token) for c in completions]
         texts, cut = [s.answer for s in splits], [s.cut_in_reasoning for s in splits]
         with self.timer.time("reward"):  # judge + aggregation (normalize, group, method, diagnostics)
             rewards, metrics, weights_json = self.score(example_id, question, rubric, texts, cut)

@@ -136,7 +136,8 @@ def evaluate_policy(bench_cfg: DictConfig, eval_cfg: Mapping[str, Any], model_pa
     bench = instantiate(bench_cfg)
     lm = load_lm(model_path, backend=eval_cfg["backend"], batch_size=eval_cfg["batch_size"], thinking=thinking,
                  think_end_token=think_end_token)
-    ev = evaluate(bench, lm, judge, eval_cfg["max_new_tokens"], eval_cfg["temperature"])
+    ev = evaluate(bench, lm, judge, eval_cfg["max_new_tokens"], eval_cfg["temperature"],
+                  think_end_token=think_end_token)
     write_outputs(ev, tracker, step)
     return ev.record()
 
@@ -232,7 +233,8 @@ def run_suite(
             t0 = time.time()
 
             def run(tracker: Tracker, mcfg: DictConfig = mcfg) -> dict[str, Any]:
-                ev = evaluate(instantiate(mcfg.benchmark), lm, judge, mcfg.eval.max_new_tokens, mcfg.eval.temperature)
+                ev = evaluate(instantiate(mcfg.benchmark), lm, judge, mcfg.eval.max_new_tokens, mcfg.eval.temperature,
+                              think_end_token=cfg.scale.think_end_token)
                 write_outputs(ev, tracker, int(train.get("steps", 0)))
                 return ev.record()
 

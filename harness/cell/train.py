@@ -19,6 +19,7 @@ from omegaconf import OmegaConf
 
 from core.config import REPO_ROOT
 from core.data import load_training_examples
+from core.reasoning import THINK_END
 from evals.judges.base import Judge
 from harness.cell.rewards import RubricReward
 from harness.cell.timing import StepTimer
@@ -157,10 +158,29 @@ def cpu_vllm_env(cores: int | None = None) -> None:
         trl_vllm.LLM = functools.partial(trl_vllm.LLM, enforce_eager=True)
 
 
+def per_device_batch(prompts_per_step: int, num_generations: int, world_size: int, grad_accum: int) -> int:
+    """Completions per process per micro-step, so that one optimizer step sees ``prompts_per_step``
+    prompts (x ``num_generations`` completions each) whatever the number of processes."""
+    completions, micro = int(prompts_per_step) * int(num_generations), int(world_size) * int(grad_accum)
+    if prompts_per_step < 1 or completions % micro:
+        raise ValueError(
+            f"train.prompts_per_step={prompts_per_step} x num_generations={num_generations} = {completions} "
+            f"completions do not split over {world_size} processes x gradient_accumulation_steps={grad_accum}")
+    return completions // micro
+
+
+def check_batch(train: Mapping[str, Any], scale: Mapping[str, Any]) -> None:
+    """Before any work: ``train.prompts_per_step`` splits over the scale's processes (ValueError, one line)."""
+    if train.get("prompts_per_step") is not None:
+        per_device_batch(train["prompts_per_step"], train["num_generations"],
+                         int(scale["processes_per_node"]) * int(scale["nodes"]), train["gradient_accumulation_steps"])
+
+
 def grpo_args(train_cfg: Mapping[str, Any], seed: int, output_dir: Path, gpu: dict[str, Any], report_to: list[str],
-              thinking: str | None = None):
+              thinking: str | None = None, world_size: int | None = None):
     """TRL's GRPOConfig: every ``train.*`` field by name, plus what the scale and harness decide
-    (``thinking`` reaches every chat-template call of generation, as in evaluation)."""
+    (``thinking`` reaches every chat-template call of generation, as in evaluation; with
+    ``train.prompts_per_step`` the per-device batch comes from the world size, ``WORLD_SIZE`` by default)."""
     import dataclasses
 
     from trl import GRPOConfig
@@ -171,6 +191,11 @@ def grpo_args(train_cfg: Mapping[str, Any], seed: int, output_dir: Path, gpu: di
     # transformers >= 5.18 names it activation_checkpointing; the vLLM-on-CPU environment pins 5.17
     if "activation_checkpointing" in {f.name for f in dataclasses.fields(GRPOConfig)}:
         train["activation_checkpointing"] = False
+    prompts = train.pop("prompts_per_step", None)
+    if prompts is not None:
+        world = int(world_size if world_size is not None else os.environ.get("WORLD_SIZE", "1"))
+        train["per_device_train_batch_size"] = per_device_batch(
+            prompts, train["num_generations"], world, train["gradient_accumulation_steps"])
     train["bf16"] = bool(train["bf16"] or gpu["bf16"])
     train["use_cpu"] = bool(train["use_cpu"] and not gpu["on_gpu"])
     return GRPOConfig(
@@ -219,6 +244,43 @@ def _plain(node: Mapping[str, Any]) -> dict[str, Any]:
     return {k: getattr(v, "value", v) for k, v in dict(node).items()}
 
 
+def precompute_base_weights(method: Method, examples: list[Any], cache_dir: str) -> dict[str, float]:
+    """Every training prompt's base weights before the first step: an LLM prior (``source: llm``) in
+    one concurrent batch, not one blocking call per new prompt inside the reward function. The judge
+    caches replies on disk, and jobs sharing a dataset take a file lock, so the weights are asked
+    for once per dataset: the first job sends the requests, the others read the cache. Prints (and
+    returns) how many requests it cost."""
+    import hashlib
+
+    from filelock import FileLock
+
+    bw = method.base_weights
+    items = [(e.id, e.question, e.rubric) for e in examples]
+    judge = getattr(bw, "judge", None)
+    if judge is None or getattr(bw, "source", None) != "llm":
+        bw.precompute(items)
+        return {}
+    digest = hashlib.sha256("\n".join([repr(judge), *(k for k, _, _ in items)]).encode()).hexdigest()[:16]
+    lock = Path(cache_dir) / "locks" / f"prior-{digest}.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    before = dict(judge.counters)
+    with FileLock(str(lock)):
+        bw.precompute(items)
+    spent = {k: float(judge.counters.get(k, 0) - before.get(k, 0)) for k in ("requests", "cache_hits", "invalid_replies")}
+    fallbacks = sum(v for k, v in bw.stats().items() if "fallback" in k)
+    model = getattr(judge, "model", type(judge).__name__)
+    print(f"[prior weights] {len({k for k, _, _ in items})} prompts, {int(spent['requests'])} requests to {model} "
+          f"({int(spent['cache_hits'])} cache hits, {int(fallbacks)} fallbacks)", flush=True)
+    return spent
+
+
+def rubric_reward(job: TrainJob, judge: Judge, method: Method, examples: list[Any],
+                  timer: StepTimer | None = None) -> RubricReward:
+    """The run's one reward function; the judge sees the text after the scale's ``think_end_token``."""
+    return RubricReward(judge, method, timer=timer.parts if timer else None, examples=examples,
+                        think_end_token=str(job.scale.get("think_end_token") or THINK_END))
+
+
 def train_policy(
     job: TrainJob, policy: RunDir, judge: Judge, method: Method, report_to: list[str]
 ) -> dict[str, Any]:
@@ -236,13 +298,11 @@ def train_policy(
     train_examples, _ = load_training_examples(job.data)
     for e in train_examples:
         judge.validate(e.rubric)  # a rubric the judge cannot score fails here, not mid-training
-    # every prompt's base weights before the first step: the LLM prior in one concurrent batch,
-    # not one blocking judge call per new prompt inside the reward function
-    method.base_weights.precompute([(e.id, e.question, e.rubric) for e in train_examples])
+    precompute_base_weights(method, train_examples, job.cache_dir)
     ckpt_dir = policy.path / CHECKPOINTS
     args = grpo_args(job.train, job.seed, ckpt_dir, gpu, report_to, job.scale.get("thinking"))
     timer = StepTimer()
-    reward = RubricReward(judge, method, timer=timer.parts, examples=train_examples)
+    reward = rubric_reward(job, judge, method, train_examples, timer)
     resume = last_checkpoint(ckpt_dir)
     if int(os.environ.get("RANK", "0")) == 0:
         drop_incomplete(ckpt_dir, resume)

@@ -77,6 +77,10 @@ FIELDS: dict[str, Use] = {
     "report.*": N,  # how a finished sweep is summarized; never a cell's numbers
 }
 
+# read only through interpolations (conf/method/prior.yaml): what they change is keyed where it lands
+# (``method.base_weights.*``), so a static policy's key does not depend on the prior's settings
+READ_THROUGH = ("prior_weights",)
+
 
 # fields added after policies were trained with keys that lack them: left out of the key while they hold
 # the value that does what the code did before they existed, so those policies keep their keys (a sweep
@@ -85,6 +89,7 @@ ADDED_LATER: dict[str, Any] = {
     "data.data_files": None, "data.judged_kind": "hard_rule", "data.unknown_rules": "error", "data.abilities": None,
     "data.principle_tags": None, "scale.thinking": None, "scale.think_end_token": "</think>",
     "train.vllm_max_model_length": None,
+    "train.prompts_per_step": None, "method.base_weights.judge": None,
 }
 
 
@@ -100,6 +105,8 @@ def leaves(node: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
 def classify(path: str) -> Use | None:
     """Whether a config path changes results; None when no table covers it."""
     parts = path.split(".")
+    if parts[0] in READ_THROUGH:
+        return Use.not_result
     if "judge" in parts[:-1]:
         last = len(parts) - 1 - parts[::-1].index("judge")
         rest = parts[last + 1:]
@@ -110,10 +117,11 @@ def classify(path: str) -> Use | None:
     return FIELDS[best] if best is not None else None
 
 
-def judge_prompt_version(judge: Mapping[str, Any] | None) -> str | None:
+def judge_prompt_version(judge: Mapping[str, Any] | None, prior: bool = False) -> str | None:
     """The prompt version a judge config uses, from its class without building it (no API key, no
     connection): ``prompt_version_of(**cfg)`` when the class derives it from its config, else
-    its ``prompt_version`` attribute. A prompt edit that bumps the version retrains."""
+    its ``prompt_version`` attribute; ``prior``: the judge of prior weights, which sends only the
+    prior-weight prompt (``prior_prompt_version``). A prompt edit that bumps the version retrains."""
     if not isinstance(judge, Mapping) or not judge.get("_target_"):
         return None
     import importlib
@@ -121,6 +129,8 @@ def judge_prompt_version(judge: Mapping[str, Any] | None) -> str | None:
     module, _, name = str(judge["_target_"]).rpartition(".")
     try:
         cls = getattr(importlib.import_module(module), name)
+        if prior:
+            return str(getattr(cls, "prior_prompt_version", "") or "") or None
         of = getattr(cls, "prompt_version_of", None)
         if callable(of):
             return str(of(**{k: v for k, v in judge.items() if k != "_target_"}))
@@ -129,16 +139,16 @@ def judge_prompt_version(judge: Mapping[str, Any] | None) -> str | None:
     return str(getattr(cls, "prompt_version", "") or "") or None
 
 
-def _with_prompt_versions(node: Any, judges: tuple[str, ...] = ("judge",)) -> Any:
+def _with_prompt_versions(node: Any, judges: tuple[str, ...] = ("judge",), prior: bool = False) -> Any:
     """A copy where every judge config (``_target_`` under a ``judge`` key, or under ``llm``/``rules``
-    of one) carries its prompt version."""
+    of one) carries its prompt version (a judge under ``base_weights``: its prior-weight prompt's)."""
     if not isinstance(node, Mapping):
         return node
-    out = {k: _with_prompt_versions(v, ("judge", *SUB_JUDGES) if k == "judge" else ("judge",))
+    out = {k: _with_prompt_versions(v, ("judge", *SUB_JUDGES) if k == "judge" else ("judge",), k == "base_weights")
            for k, v in node.items()}
     for k, v in out.items():
         if k in judges and isinstance(v, Mapping) and "prompt_version" not in v:
-            version = judge_prompt_version(v)
+            version = judge_prompt_version(v, prior=prior and k == "judge")
             if version is not None:
                 out[k] = {**v, "prompt_version": version}
     return out

@@ -176,11 +176,15 @@ def test_every_train_field_reaches_trl_under_its_name(tmp_path):
         "vllm_gpu_memory_utilization": 0.5,
         "vllm_max_model_length": 512,
     }
-    assert set(changed) == {f.name for f in dataclasses.fields(TrainConf)}  # a new field needs a line here
+    derived = {"prompts_per_step"}  # reaches TRL as the per-device batch (tests/harness/cell/test_batch.py)
+    assert set(changed) | derived == {f.name for f in dataclasses.fields(TrainConf)}  # a new field needs a line here
     cfg, _ = compose(["~experiment", *(f"train.{k}={v}" for k, v in changed.items())])
     args = grpo_args(cfg.train, cfg.seed, tmp_path / "ckpt", gpu_plan(cfg.scale), [])
     got = {k: getattr(args, k) for k in changed}
     assert got == changed
+    cfg, _ = compose(["~experiment", *(f"train.{k}={v}" for k, v in changed.items()), "train.prompts_per_step=4"])
+    args = grpo_args(cfg.train, cfg.seed, tmp_path / "ckpt", gpu_plan(cfg.scale), [], world_size=1)
+    assert args.per_device_train_batch_size == 4 * 3 // 2  # prompts x num_generations / (1 process x 2 accumulation)
     assert type(args.loss_type) is str and type(args.scale_rewards) is str  # plain strings for TRL
 
 

@@ -20,6 +20,8 @@ FAULT_KINDS = (
     "float_score",
     "string_score",
     "no_choices",
+    "negative_weight",
+    "unnormalized",
     "500_validation",
     "no_logprobs",
     "low_mass",

@@ -30,6 +30,8 @@ probabilities from a seeded RNG when the queue is empty)::
     float_score    a Principle scored 7.5
     string_score   a Hard Rule scored "true"
     no_choices     HTTP 200 with a chat completion that has no choices
+    negative_weight  prior: the first weight negative (E.2 asks for non-negative weights)
+    unnormalized   prior: weights that sum to 2 (E.2 asks for a sum of 1.0)
     500_validation HTTP 500 whose message is a request validation error (llama-cpp-python's
                    answer to a response_format it does not know): not worth a retry
     no_logprobs    logprob mode: a reply without logprobs
@@ -251,6 +253,10 @@ class JudgeTestServer:
                 weights.append(0.0)
             elif kind in ("out_of_range", "float_score", "string_score"):
                 weights[0] = "x"
+            elif kind == "negative_weight":
+                weights[0] = -abs(weights[0])
+            elif kind == "unnormalized":
+                weights = [2 * w for w in weights]
             return {"weights": weights}
         if mode == "per_item":
             met = self.scorer(q, rubric, resp[0])[0]

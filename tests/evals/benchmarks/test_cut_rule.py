@@ -103,3 +103,14 @@ def test_evaluation_layer_applies_the_cut_rule():
     cut, answered = ev.result.samples
     assert cut["scores"] == cut_judgment(items[0].rubric).scores and cut["example_score"] < 0
     assert answered["example_score"] > cut["example_score"]
+
+
+def test_evaluation_splits_on_the_scales_think_end_token():
+    """A model whose reasoning ends with another token (``scale.think_end_token``): the judge sees
+    the text after it, and the default ``</think>`` is not what splits."""
+    bench = HealthBench(limit=2)
+    items = bench.load()
+    raw = ["the bone is broken?<|end_of_thought|>\n\nSee a doctor.", "a </think> inside the answer"]
+    judge = CountingJudge()
+    evaluate(bench, StubLM(raw), judge, max_new_tokens=8, items=items, think_end_token="<|end_of_thought|>")
+    assert judge.seen == ["See a doctor.", "a </think> inside the answer"]

@@ -64,8 +64,9 @@ def test_prompts_never_carry_the_machine_check(rubric):
 
 
 def test_prompt_states_the_count(rubric):
-    user = prompts.pairwise_messages("q", rubric, "a", "b")[1]["content"]
-    assert "exactly 4 entries" in user and '"type": "Hard Rule"' in user
+    system, user = (m["content"] for m in prompts.pairwise_messages("q", rubric, "a", "b"))
+    assert "each score list must equal 4\n" in system and '"type": "[Hard Rule]"' in user  # E.1's wording
+    assert "exactly 4 entries" in prompts.rubric_messages("q", rubric, "a")[1]["content"]
     assert prompts.rubric_messages("q", rubric, "a")[0]["content"] == prompts.RUBRIC_SYSTEM  # constant prefix
 
 

@@ -72,3 +72,28 @@ def test_grpo_renders_qwen3_prompt_by_scale_thinking(qwen3_tiny, tmp_path, think
     text = tok.decode(ids[0])
     assert text.startswith("<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n")
     assert text.endswith("<think>\n\n</think>\n\n") == (thinking == "off")
+
+
+def test_reward_splits_on_the_configured_think_end_token():
+    """``scale.think_end_token`` decides where the answer starts in training, as in evaluation."""
+    completions = [[{"role": "assistant", "content": "a cat? a dog?<|end_of_thought|>\n\ncat"}],
+                   [{"role": "assistant", "content": "dog</think>cat"}]]
+    kw = dict(prompts=[None] * 2, completions=completions, example_id=["a"] * 2, question=["q"] * 2,
+              rubric=[RUBRIC.to_json()] * 2)
+    judge = CountingJudge()
+    RubricReward(judge, Static(), think_end_token="<|end_of_thought|>")(**kw)
+    assert judge.seen == ["cat", "dog</think>cat"]
+    default = CountingJudge()
+    RubricReward(default, Static())(**kw)
+    assert default.seen == ["a cat? a dog?<|end_of_thought|>\n\ncat", "cat"]
+
+
+def test_training_reward_reads_the_scales_think_end_token():
+    from harness.cell.train import TrainJob, rubric_reward
+
+    job = TrainJob(train={}, scale={"think_end_token": "<|end_of_thought|>"}, data={}, seed=0, cache_dir="")
+    judge = CountingJudge()
+    rubric_reward(job, judge, Static(), [])(
+        prompts=[None], completions=["dog<|end_of_thought|>cat"], example_id=["a"], question=["q"],
+        rubric=[RUBRIC.to_json()])
+    assert judge.seen == ["cat"]
