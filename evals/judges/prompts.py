@@ -1,13 +1,19 @@
 """Judge prompts (our own wording) and the parser that recovers their inputs.
 
-Every prompt is a constant system message (so a vLLM server can reuse its
-prefix cache) plus a user message made of tagged sections::
+Every prompt is a constant system message (so a server's prefix cache reuses it) plus a
+user message made of tagged sections, the part shared by a GRPO group's rollouts first and
+the rollout last, so that llama.cpp (which keeps the last prompt's KV cache) and vLLM
+(automatic prefix caching) compute the instructions, question and rubric once per group::
 
     <question> ... </question>
     <rubric> [{"id": 1, "type": "Hard Rule", "criterion": "..."}, ...] </rubric>
+    The rubric has K criteria: ...        (rubric and pairwise modes, v3: before the responses)
     <response> ... </response>            (rubric mode)
     <rollout_A> ... </rollout_A> <rollout_B> ... </rollout_B>   (pairwise mode)
     <criterion> {"type": ..., "criterion": ...} </criterion>    (per_item and logprob modes)
+
+In the rubric and pairwise modes the rationale is a judge option (``rationale_chars``): with 0
+the system message asks for the scores alone (its own constant text) and the version says so.
 
 The rubric is a JSON array: unambiguous for an LLM judge and recoverable by
 :func:`parse_prompt` (used by the loopback test server to answer like a judge).
@@ -30,8 +36,10 @@ from typing import Any
 from core.rubric import Criterion, Rubric
 
 # v2: the machine check is no longer in the prompt
-RUBRIC_VERSION = "rubric-v2"
-PAIRWISE_VERSION = "pairwise-v2"
+# v3 (rubric, pairwise): the "The rubric has K criteria" line before the responses (rollouts last)
+RUBRIC_VERSION = "rubric-v3"
+PAIRWISE_VERSION = "pairwise-v3"
+DEFAULT_RATIONALE_CHARS = 200  # the rationale bound a version string does not spell out
 PER_ITEM_VERSION = "per_item-v2"
 PRIOR_VERSION = "prior-v2"
 LOGPROB_VERSION = "logprob-v1"
@@ -55,6 +63,10 @@ _KINDS_TEXT = """Criterion types:
   Give an integer from 0 to 10: 9-10 excellent, 7-8 good with minor gaps, 4-6 adequate but clearly
   incomplete, 1-3 poor, 0 absent or harmful."""
 
+_SCORE_RULES = """- "scores" has exactly one entry per criterion, in rubric order.
+- Hard Rule entries are JSON booleans (true/false).
+- Principle entries are JSON integers from 0 to 10 (no decimals, no strings)."""
+
 RUBRIC_SYSTEM = f"""You are a strict, impartial grader. You receive a user question, a rubric and one
 response to the question. Grade the response against each rubric criterion on its own, ignoring the
 other criteria, the response's length and its style unless a criterion is about them.
@@ -66,9 +78,11 @@ Steps: read the question; for every criterion in order decide whether the respon
 
 Output: return ONLY a JSON object, no prose and no code fence:
 {{"rationale": "<brief per-criterion justification>", "scores": [true, 7, false, 4]}}
-- "scores" has exactly one entry per criterion, in rubric order.
-- Hard Rule entries are JSON booleans (true/false).
-- Principle entries are JSON integers from 0 to 10 (no decimals, no strings)."""
+{_SCORE_RULES}"""
+
+RUBRIC_SCORES_ONLY_SYSTEM = RUBRIC_SYSTEM.replace(
+    "; write a short rationale; then give the scores.", "; then give the scores."
+).replace('{"rationale": "<brief per-criterion justification>", "scores"', '{"scores"')
 
 PAIRWISE_SYSTEM = f"""You are a strict, impartial grader. You receive a user question, a rubric and
 two candidate responses, Rollout A and Rollout B. Grade BOTH responses against each rubric criterion.
@@ -86,6 +100,10 @@ Output: return ONLY a JSON object, no prose and no code fence:
 - Each score list has exactly one entry per criterion, in rubric order.
 - Hard Rule entries are JSON booleans (true/false).
 - Principle entries are JSON integers from 0 to 10 (no decimals, no strings)."""
+
+PAIRWISE_SCORES_ONLY_SYSTEM = PAIRWISE_SYSTEM.replace(
+    "; write a brief item-level comparison; then give both score lists.", "; then give both score lists."
+).replace('{"rationale": "<brief item-level comparison of A and B>",\n "rollout_A_scores"', '{"rollout_A_scores"')
 
 PER_ITEM_SYSTEM = """You are a strict, impartial grader. You receive a user question, one response and
 ONE rubric criterion. Decide whether the response meets that criterion. Judge only this criterion.
@@ -129,7 +147,9 @@ LOGPROB_QUESTIONS = {
 
 SYSTEMS = {
     "rubric": RUBRIC_SYSTEM,
+    "rubric/scores_only": RUBRIC_SCORES_ONLY_SYSTEM,
     "pairwise": PAIRWISE_SYSTEM,
+    "pairwise/scores_only": PAIRWISE_SCORES_ONLY_SYSTEM,
     "per_item": PER_ITEM_SYSTEM,
     "prior": PRIOR_SYSTEM,
     "logprob_hard_rule": LOGPROB_HARD_RULE_SYSTEM,
@@ -157,33 +177,42 @@ def _messages(mode: str, user: str) -> list[dict[str, str]]:
     return [{"role": "system", "content": SYSTEMS[mode]}, {"role": "user", "content": user}]
 
 
-def rubric_messages(question: str, rubric: Rubric, response: str) -> list[dict[str, str]]:
+def versioned(version: str, rationale_chars: int = DEFAULT_RATIONALE_CHARS) -> str:
+    """A rubric/pairwise prompt version with its rationale setting when it is not the default."""
+    return version if rationale_chars == DEFAULT_RATIONALE_CHARS else f"{version}+rationale{int(rationale_chars)}"
+
+
+def _system(mode: str, rationale: bool) -> str:
+    return mode if rationale else f"{mode}/scores_only"
+
+
+def rubric_messages(question: str, rubric: Rubric, response: str, rationale: bool = True) -> list[dict[str, str]]:
     k = len(rubric)
     user = "\n\n".join(
         [
             _section("question", question),
             _section("rubric", rubric_block(rubric)),
-            _section("response", response),
             f'The rubric has {k} criteria: "scores" must have exactly {k} entries.',
+            _section("response", response),
         ]
     )
-    return _messages("rubric", user)
+    return _messages(_system("rubric", rationale), user)
 
 
 def pairwise_messages(
-    question: str, rubric: Rubric, response_a: str, response_b: str
+    question: str, rubric: Rubric, response_a: str, response_b: str, rationale: bool = True
 ) -> list[dict[str, str]]:
     k = len(rubric)
     user = "\n\n".join(
         [
             _section("question", question),
             _section("rubric", rubric_block(rubric)),
+            f"The rubric has {k} criteria: each score list must have exactly {k} entries.",
             _section("rollout_A", response_a),
             _section("rollout_B", response_b),
-            f"The rubric has {k} criteria: each score list must have exactly {k} entries.",
         ]
     )
-    return _messages("pairwise", user)
+    return _messages(_system("pairwise", rationale), user)
 
 
 def per_item_messages(question: str, criterion: Criterion, response: str) -> list[dict[str, str]]:
@@ -252,6 +281,7 @@ def parse_prompt(messages: list[dict[str, Any]]) -> dict[str, Any]:
     mode = next((name for name, text in SYSTEMS.items() if text == system), None)
     if mode is None or not isinstance(user, str):
         raise ValueError("not a focal-harness judge prompt")
+    mode = mode.split("/")[0]  # rubric/scores_only -> rubric
     question = _between(user, "question")
     if question is None:
         raise ValueError("no <question> section")
