@@ -45,10 +45,9 @@ from evals.judges.protocols import protocol_for
 from evals.judges.protocols.pairwise import PairwiseProtocol, check_pairs, combine_swapped, same_item
 from evals.judges.replies import (  # noqa: F401 (re-exported: the judge's reply API)
     InvalidReply,
-    json_schema,
+    max_reply_chars,
     parse_json_object,
     prior_model,
-    reply_chars,
     reply_content,
     response_format,
     validate_pairwise_reply,
@@ -311,7 +310,7 @@ class OpenAIJudge(Judge):
     def json_body(self, messages: list[dict[str, str]], reply_model: type[BaseModel]) -> dict[str, Any]:
         """A request for a JSON reply of ``reply_model``'s shape, in this server's spelling. Under a
         schema, ``max_tokens`` is at least the longest reply the schema admits: no reply is cut off."""
-        bound = reply_chars(json_schema(reply_model)) if self.json_mode is JsonMode.json_schema else None
+        bound = max_reply_chars(reply_model) if self.json_mode is JsonMode.json_schema else None
         body = self.base_body(messages, None if bound is None else max(self.max_tokens, bound))
         fmt = response_format(self.json_mode, self.dialect, reply_model)
         if fmt is not None:

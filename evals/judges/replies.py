@@ -248,6 +248,12 @@ def reply_chars(schema: dict[str, Any]) -> int | None:
     return None
 
 
+@lru_cache(maxsize=1024)
+def max_reply_chars(model: type[BaseModel]) -> int | None:
+    """:func:`reply_chars` of ``model``'s schema (cached: reply models are cached classes)."""
+    return reply_chars(json_schema(model))
+
+
 def response_format(json_mode: JsonMode, dialect: Dialect, model: type[BaseModel]) -> dict[str, Any] | None:
     """``response_format`` for a JSON-mode request, in the server's spelling (None: send none)."""
     if json_mode is JsonMode.off:
