@@ -141,8 +141,9 @@ def table(results: dict[str, dict[str, Any]]) -> str:
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name, r in results.items():
+        score = _fmt(r["score"]) + (f" (ties {r['ties']:.0%})" if r.get("ties") is not None else "")
         lines.append(
-            f"| {name} | {r['items']} | {_fmt(r['valid'], True)} | {_fmt(r['score'])} | {_fmt(r['ceiling'])} "
+            f"| {name} | {r['items']} | {_fmt(r['valid'], True)} | {score} | {_fmt(r['ceiling'])} "
             f"| {_fmt(r['again'], True)} | {_fmt(r['swap'], True)} |"
         )
     return "\n".join(lines)
@@ -151,7 +152,7 @@ def table(results: dict[str, dict[str, Any]]) -> str:
 def describe(cfg: Any) -> str:
     j = cfg.judge
     parts = [str(j.get("_target_", "?")).rsplit(".", 1)[-1]]
-    for k in ("model", "mode", "json_mode", "max_tokens", "temperature", "base_url"):
+    for k in ("model", "mode", "position_swap", "json_mode", "rationale_chars", "max_tokens", "temperature", "base_url"):
         if k in j and j.get(k) is not None:
             parts.append(f"{k}={j.get(k)}")
     return " ".join(parts)

@@ -76,7 +76,7 @@ def test_judge_meta_grades_a_judge_against_the_human_labels(capsys, mode):
     assert hb[:3] == ["8", "100.0%", f"{expected['f1_balanced']:.3f}"]
     assert 0 < float(hb[3]) < 1 and hb[4] == "0.0%" and hb[5] == "-"  # ceiling; asked again; no swap
     llm = rows["LLMBar"]
-    assert llm[:3] == ["20", "100.0%", "1.000"] and llm[4] == "0.0%"
+    assert llm[:3] == ["20", "100.0%", "1.000 (ties 0%)"] and llm[4] == "0.0%"
     assert llm[5] == ("0.0%" if mode == "pairwise" else "-")  # the swap only where both go in one call
 
 
@@ -86,7 +86,7 @@ def test_judge_meta_counts_a_failed_verdict_and_never_scores_it(capsys):
         srv.inject(*([Fault("latency", seconds=0.0)] * 9), "malformed")
         rows = _run(capsys, srv, "judge.mode=rubric", "judge.max_retries=0", "judge.concurrency=1", "--once")
     llm = rows["LLMBar"]
-    assert llm[:3] == ["20", "95.0%", "1.000"] and llm[4] == "-"
+    assert llm[:3] == ["20", "95.0%", "1.000 (ties 0%)"] and llm[4] == "-"
 
 
 def test_judge_meta_bad_file_is_one_line(tmp_path, capsys):
@@ -104,4 +104,4 @@ def test_judge_meta_with_the_real_local_judge(capsys):
     assert code == 0, out
     llm = _rows(out)["LLMBar"]
     assert llm[0] == "2" and llm[1] == "100.0%"  # every verdict valid under the schema
-    assert 0.0 <= float(llm[2]) <= 1.0 and llm[4] == "0.0%"  # temperature 0: asking again changes nothing
+    assert 0.0 <= float(llm[2].split()[0]) <= 1.0 and llm[4] == "0.0%"  # temperature 0: asking again changes nothing
