@@ -44,6 +44,7 @@ from evals.judges.options import Dialect, HttpBackend, JsonMode, JudgeMode, choi
 from evals.judges.protocols import protocol_for
 from evals.judges.protocols.pairwise import PairwiseProtocol, check_pairs, combine_swapped, same_item
 from evals.judges.replies import (  # noqa: F401 (re-exported: the judge's reply API)
+    RATIONALE_MAX_CHARS,
     InvalidReply,
     max_reply_chars,
     parse_json_object,
@@ -102,7 +103,7 @@ class OpenAIJudge(Judge):
         dialect: Dialect = Dialect.openai,  # how response_format spells a schema: openai | vllm | llamacpp
         # rubric/pairwise modes: the most characters of the rationale written before the scores (0: none,
         # the reply is the scores alone: fewer tokens a verdict)
-        rationale_chars: int = 200,
+        rationale_chars: int = RATIONALE_MAX_CHARS,
         logprob_top: int = 20,  # logprob mode: alternatives asked for the one answer token
         logprob_min_mass: float = 0.1,  # logprob mode: less mass on the allowed answers -> unscorable
         concurrency: int = 32,
@@ -161,7 +162,7 @@ class OpenAIJudge(Judge):
 
     @staticmethod
     def prompt_version_of(
-        mode: str | None = None, position_swap: bool = False, rationale_chars: int = 200, **_: Any
+        mode: str | None = None, position_swap: bool = False, rationale_chars: int = RATIONALE_MAX_CHARS, **_: Any
     ) -> str:
         """The prompt version a config uses, without building a judge (it enters the policy key);
         no ``mode`` = the constructor's default."""

@@ -34,12 +34,13 @@ import json
 from typing import Any
 
 from core.rubric import Criterion, Rubric
+from evals.judges.replies import RATIONALE_MAX_CHARS
 
 # v2: the machine check is no longer in the prompt
 # v3 (rubric, pairwise): the "The rubric has K criteria" line before the responses (rollouts last)
 RUBRIC_VERSION = "rubric-v3"
 PAIRWISE_VERSION = "pairwise-v3"
-DEFAULT_RATIONALE_CHARS = 200  # the rationale bound a version string does not spell out
+DEFAULT_RATIONALE_CHARS = RATIONALE_MAX_CHARS  # the rationale bound a version string does not spell out
 PER_ITEM_VERSION = "per_item-v2"
 PRIOR_VERSION = "prior-v2"
 LOGPROB_VERSION = "logprob-v1"
