@@ -44,7 +44,9 @@ from evals.judges.options import Dialect, HttpBackend, JsonMode, JudgeMode, Serv
 from evals.judges.protocols import protocol_for
 from evals.judges.protocols.pairwise import PairwiseProtocol, check_pairs, combine_swapped, same_item
 from evals.judges.replies import (  # noqa: F401 (re-exported: the judge's reply API)
+    RATIONALE_MAX_CHARS,
     InvalidReply,
+    max_reply_chars,
     parse_json_object,
     prior_model,
     reply_content,
@@ -100,6 +102,9 @@ class OpenAIJudge(Judge):
         # old spelling (true = json_object)
         json_mode: JsonMode = JsonMode.json_object,
         dialect: Dialect = Dialect.openai,  # how response_format spells a schema: openai | vllm | llamacpp
+        # rubric/pairwise modes: the most characters of the rationale written before the scores (0: none,
+        # the reply is the scores alone: fewer tokens a verdict)
+        rationale_chars: int = RATIONALE_MAX_CHARS,
         logprob_top: int = 20,  # logprob mode: alternatives asked for the one answer token
         logprob_min_mass: float = 0.1,  # logprob mode: less mass on the allowed answers -> unscorable
         concurrency: int = 32,
@@ -137,6 +142,9 @@ class OpenAIJudge(Judge):
         self.dialect = _choice(Dialect, dialect, "dialect")
         if concurrency < 1 or max_retries < 0:
             raise JudgeConfigError("judge: concurrency must be >= 1 and max_retries >= 0")
+        if rationale_chars < 0:
+            raise JudgeConfigError("judge: rationale_chars must be >= 0 (0: no rationale)")
+        self.rationale_chars = int(rationale_chars)
         if not 1 <= logprob_top <= 20 or not 0.0 <= logprob_min_mass < 1.0:
             raise JudgeConfigError("judge: logprob_top must be 1..20 (OpenAI's cap) and logprob_min_mass in [0, 1)")
         self.require_api_key = require_api_key
@@ -156,7 +164,9 @@ class OpenAIJudge(Judge):
         self._judge_id = f"openai:{model}"
 
     @staticmethod
-    def prompt_version_of(mode: str | None = None, position_swap: bool = False, **_: Any) -> str:
+    def prompt_version_of(
+        mode: str | None = None, position_swap: bool = False, rationale_chars: int = RATIONALE_MAX_CHARS, **_: Any
+    ) -> str:
         """The prompt version a config uses, without building a judge (it enters the policy key);
         no ``mode`` = the constructor's default."""
         import inspect
@@ -167,6 +177,8 @@ class OpenAIJudge(Judge):
             mode = inspect.signature(OpenAIJudge.__init__).parameters["mode"].default
         mode = str(getattr(mode, "value", mode))
         version = PROTOCOLS[JudgeMode(str(mode))].version
+        if mode in ("rubric", "pairwise"):
+            version = prompts.versioned(version, int(rationale_chars))
         return version + ("+swap" if str(mode) == "pairwise" and position_swap else "")
 
     def __repr__(self) -> str:
@@ -300,8 +312,10 @@ class OpenAIJudge(Judge):
         return body
 
     def json_body(self, messages: list[dict[str, str]], reply_model: type[BaseModel]) -> dict[str, Any]:
-        """A request for a JSON reply of ``reply_model``'s shape, in this server's spelling."""
-        body = self.base_body(messages)
+        """A request for a JSON reply of ``reply_model``'s shape, in this server's spelling. Under a
+        schema, ``max_tokens`` is at least the longest reply the schema admits: no reply is cut off."""
+        bound = max_reply_chars(reply_model) if self.json_mode is JsonMode.json_schema else None
+        body = self.base_body(messages, None if bound is None else max(self.max_tokens, bound))
         fmt = response_format(self.json_mode, self.dialect, reply_model)
         if fmt is not None:
             body.setdefault("response_format", fmt)

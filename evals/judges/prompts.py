@@ -6,14 +6,20 @@ each line is tagged ``"E.1"``/``"E.2"`` (the seed's words) or ``"ours"`` (the se
 and ``tests/harness/test_provenance.py`` checks the tags against the seed. The other modes' prompts
 are our own wording.
 
-Every prompt is a constant system message (so a vLLM server can reuse its prefix cache; pairwise:
-constant but for E.1's count, see below) plus a user message made of tagged sections::
+Every prompt is a constant system message (so a server's prefix cache reuses it; pairwise: constant
+but for E.1's count, see below) plus a user message made of tagged sections, the part shared by a
+GRPO group's rollouts first and the rollout last, so that llama.cpp (which keeps the last prompt's KV
+cache) and vLLM (automatic prefix caching) compute the instructions, question and rubric once per group::
 
     <question> ... </question>
     <rubric> [{"id": 1, "type": "Hard Rule", "criterion": "..."}, ...] </rubric>
+    The rubric has K criteria: ...        (rubric and pairwise modes, v3: before the responses)
     <response> ... </response>            (rubric mode)
     <rollout_A> ... </rollout_A> <rollout_B> ... </rollout_B>   (pairwise mode)
     <criterion> {"type": ..., "criterion": ...} </criterion>    (per_item and logprob modes)
+
+In the rubric and pairwise modes the rationale is a judge option (``rationale_chars``): with 0
+the system message asks for the scores alone (its own constant text) and the version says so.
 
 The rubric is a JSON array: unambiguous for an LLM judge and recoverable by
 :func:`parse_prompt` (used by the loopback test server to answer like a judge).
@@ -38,10 +44,14 @@ import re
 from typing import Any
 
 from core.rubric import Criterion, Rubric
+from evals.judges.replies import RATIONALE_MAX_CHARS
 
-# v2: the machine check is no longer in the prompt; pairwise-v3 / prior-v3: the paper's E.1 / E.2 text
-RUBRIC_VERSION = "rubric-v2"
+# v2: the machine check is no longer in the prompt; rubric-v3: the "The rubric has K criteria" line
+# before the response (the rollout last); pairwise-v3 / prior-v3: the paper's E.1 / E.2 text (E.1 gives
+# the criterion count in its requirements, so the pairwise user message has no count line)
+RUBRIC_VERSION = "rubric-v3"
 PAIRWISE_VERSION = "pairwise-v3"
+DEFAULT_RATIONALE_CHARS = RATIONALE_MAX_CHARS  # the rationale bound a version string does not spell out
 PER_ITEM_VERSION = "per_item-v2"
 PRIOR_VERSION = "prior-v3"
 LOGPROB_VERSION = "logprob-v1"
@@ -66,6 +76,10 @@ _KINDS_TEXT = """Criterion types:
   Give an integer from 0 to 10: 9-10 excellent, 7-8 good with minor gaps, 4-6 adequate but clearly
   incomplete, 1-3 poor, 0 absent or harmful."""
 
+_SCORE_RULES = """- "scores" has exactly one entry per criterion, in rubric order.
+- Hard Rule entries are JSON booleans (true/false).
+- Principle entries are JSON integers from 0 to 10 (no decimals, no strings)."""
+
 RUBRIC_SYSTEM = f"""You are a strict, impartial grader. You receive a user question, a rubric and one
 response to the question. Grade the response against each rubric criterion on its own, ignoring the
 other criteria, the response's length and its style unless a criterion is about them.
@@ -77,9 +91,11 @@ Steps: read the question; for every criterion in order decide whether the respon
 
 Output: return ONLY a JSON object, no prose and no code fence:
 {{"rationale": "<brief per-criterion justification>", "scores": [true, 7, false, 4]}}
-- "scores" has exactly one entry per criterion, in rubric order.
-- Hard Rule entries are JSON booleans (true/false).
-- Principle entries are JSON integers from 0 to 10 (no decimals, no strings)."""
+{_SCORE_RULES}"""
+
+RUBRIC_SCORES_ONLY_SYSTEM = RUBRIC_SYSTEM.replace(
+    "; write a short rationale; then give the scores.", "; then give the scores."
+).replace('{"rationale": "<brief per-criterion justification>", "scores"', '{"scores"')
 
 # The paper's App. E.1 pairwise judge prompt. The seed shows it from the Hard Rule list on (its copy
 # starts mid-prompt and renders each numbered item as a separate entry, so the "1." markers are ours):
@@ -135,6 +151,12 @@ def pairwise_system(k: int) -> str:
     """E.1 with its ``{count}`` filled: the number of criteria of this rubric."""
     return PAIRWISE_SYSTEM.replace("{count}", str(k))
 
+
+# judge.rationale_chars=0: E.1 without its rationale step and field (our variant, its own version suffix)
+PAIRWISE_SCORES_ONLY_SYSTEM = "\n".join(
+    text.replace("4. Convert", "3. Convert") for _, text in _PAIRWISE_LINES
+    if "rationale" not in text.lower()
+)
 
 PER_ITEM_SYSTEM = """You are a strict, impartial grader. You receive a user question, one response and
 ONE rubric criterion. Decide whether the response meets that criterion. Judge only this criterion.
@@ -193,7 +215,9 @@ LOGPROB_QUESTIONS = {
 
 SYSTEMS = {
     "rubric": RUBRIC_SYSTEM,
+    "rubric/scores_only": RUBRIC_SCORES_ONLY_SYSTEM,
     "pairwise": PAIRWISE_SYSTEM,
+    "pairwise/scores_only": PAIRWISE_SCORES_ONLY_SYSTEM,
     "per_item": PER_ITEM_SYSTEM,
     "prior": PRIOR_SYSTEM,
     "logprob_hard_rule": LOGPROB_HARD_RULE_SYSTEM,
@@ -222,21 +246,30 @@ def _messages(mode: str, user: str) -> list[dict[str, str]]:
     return [{"role": "system", "content": SYSTEMS[mode]}, {"role": "user", "content": user}]
 
 
-def rubric_messages(question: str, rubric: Rubric, response: str) -> list[dict[str, str]]:
+def versioned(version: str, rationale_chars: int = DEFAULT_RATIONALE_CHARS) -> str:
+    """A rubric/pairwise prompt version with its rationale setting when it is not the default."""
+    return version if rationale_chars == DEFAULT_RATIONALE_CHARS else f"{version}+rationale{int(rationale_chars)}"
+
+
+def _system(mode: str, rationale: bool) -> str:
+    return mode if rationale else f"{mode}/scores_only"
+
+
+def rubric_messages(question: str, rubric: Rubric, response: str, rationale: bool = True) -> list[dict[str, str]]:
     k = len(rubric)
     user = "\n\n".join(
         [
             _section("question", question),
             _section("rubric", rubric_block(rubric)),
-            _section("response", response),
             f'The rubric has {k} criteria: "scores" must have exactly {k} entries.',
+            _section("response", response),
         ]
     )
-    return _messages("rubric", user)
+    return _messages(_system("rubric", rationale), user)
 
 
 def pairwise_messages(
-    question: str, rubric: Rubric, response_a: str, response_b: str
+    question: str, rubric: Rubric, response_a: str, response_b: str, rationale: bool = True
 ) -> list[dict[str, str]]:
     """E.1: its instructions (the criterion count filled in) as the system message, then the inputs."""
     user = "\n\n".join(
@@ -247,7 +280,8 @@ def pairwise_messages(
             _section("rollout_B", response_b),
         ]
     )
-    return [{"role": "system", "content": pairwise_system(len(rubric))}, {"role": "user", "content": user}]
+    system = SYSTEMS[_system("pairwise", rationale)].replace("{count}", str(len(rubric)))
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
 def per_item_messages(question: str, criterion: Criterion, response: str) -> list[dict[str, str]]:
@@ -318,6 +352,7 @@ def parse_prompt(messages: list[dict[str, Any]]) -> dict[str, Any]:
     mode = next((name for name, text in SYSTEMS.items() if text == system), None)
     if mode is None or not isinstance(user, str):
         raise ValueError("not a focal-harness judge prompt")
+    mode = mode.split("/")[0]  # rubric/scores_only -> rubric
     question = _between(user, "question")
     if question is None:
         raise ValueError("no <question> section")

@@ -6,6 +6,14 @@ fixed-length tuple with a JSON boolean at every Hard Rule position and a JSON in
 integers). The same model validates every reply, whatever ``json_mode`` asked of the
 server, and generates the JSON Schema that ``json_mode: json_schema`` sends, so the
 constraint the server decodes with and the check the reply passes cannot drift apart.
+
+A Principle position is spelled ``{"type": "integer", "minimum": 0, "maximum": 10, "enum":
+[0, ..., 10]}``: llama.cpp's schema-to-grammar converter ignores ``minimum``/``maximum``, and under
+that grammar a small judge wrote criterion numbers (11, 20, 23) as scores, every one an invalid
+reply; ``enum`` becomes the grammar's eleven alternatives, so the range holds on every server.
+The rationale is optional (``rationale_chars=0``: the reply is the scores alone) or bounded by
+``maxLength``; :func:`reply_chars` is the longest reply a schema admits, which sets a constrained
+request's ``max_tokens`` (a token is at least one character) so no reply can be cut off.
 """
 
 from __future__ import annotations
@@ -30,7 +38,7 @@ from pydantic import (
 from core.scores import Score
 from evals.judges.options import Dialect, JsonMode
 
-RATIONALE_MAX_CHARS = 200  # schema only: keeps a constrained small model short (and inside max_tokens)
+RATIONALE_MAX_CHARS = 200  # the default bound (schema only): keeps a constrained small model short
 
 
 class InvalidReply(ValueError):
@@ -38,9 +46,15 @@ class InvalidReply(ValueError):
 
 
 _FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.S)
-_Principle = Annotated[StrictInt, Field(ge=0, le=10)]
+_Principle = Annotated[StrictInt, Field(ge=0, le=10, json_schema_extra={"enum": list(range(11))})]
 _Weight = Annotated[float, Field(strict=True, allow_inf_nan=False)]
-_Text = Annotated[StrictStr | None, Field(json_schema_extra={"maxLength": RATIONALE_MAX_CHARS})]
+
+
+def _text(max_chars: int) -> Any:
+    return Annotated[StrictStr | None, Field(json_schema_extra={"maxLength": max_chars})]
+
+
+_Text = _text(RATIONALE_MAX_CHARS)
 
 
 class _Reply(BaseModel):
@@ -51,17 +65,25 @@ def _scores_type(kinds: tuple[str, ...]) -> Any:
     return tuple[tuple(StrictBool if k == "hard_rule" else _Principle for k in kinds)]  # type: ignore[misc]
 
 
-@lru_cache(maxsize=1024)
-def rubric_model(kinds: tuple[str, ...]) -> type[BaseModel]:
-    return create_model("RubricReply", __base__=_Reply, rationale=(_Text, ""), scores=(_scores_type(kinds), ...))
+def _rationale(max_chars: int) -> dict[str, Any]:
+    """The rationale field, first (written before the scores), or none at all for ``max_chars=0``."""
+    return {"rationale": (_text(max_chars), "")} if max_chars > 0 else {}
 
 
 @lru_cache(maxsize=1024)
-def pairwise_model(kinds: tuple[str, ...]) -> type[BaseModel]:
+def rubric_model(kinds: tuple[str, ...], rationale_chars: int = RATIONALE_MAX_CHARS) -> type[BaseModel]:
+    return create_model(
+        "RubricReply", __base__=_Reply, **_rationale(rationale_chars), scores=(_scores_type(kinds), ...)
+    )
+
+
+@lru_cache(maxsize=1024)
+def pairwise_model(kinds: tuple[str, ...], rationale_chars: int = RATIONALE_MAX_CHARS) -> type[BaseModel]:
     t = _scores_type(kinds)
     return create_model(
-        "PairwiseReply", __base__=_Reply, rationale=(_Text, ""), rollout_A_scores=(t, ...), rollout_B_scores=(t, ...)
-    )
+        "PairwiseReply", __base__=_Reply, **_rationale(rationale_chars),
+        rollout_A_scores=(t, ...), rollout_B_scores=(t, ...),
+    )  # fmt: skip
 
 
 class PerItemReply(_Reply):
@@ -142,7 +164,7 @@ def validate_scores(value: Any, kinds: Sequence[str], field: str = "scores") -> 
 
 def validate_rubric_reply(obj: dict[str, Any], kinds: Sequence[str]) -> dict[str, Any]:
     r = validate(rubric_model(tuple(kinds)), obj)
-    return {"scores": list(r.scores), "rationale": r.rationale or ""}  # type: ignore[attr-defined]
+    return {"scores": list(r.scores), "rationale": getattr(r, "rationale", None) or ""}  # type: ignore[attr-defined]
 
 
 def validate_pairwise_reply(obj: dict[str, Any], kinds: Sequence[str]) -> dict[str, Any]:
@@ -150,7 +172,7 @@ def validate_pairwise_reply(obj: dict[str, Any], kinds: Sequence[str]) -> dict[s
     return {
         "a": list(r.rollout_A_scores),  # type: ignore[attr-defined]
         "b": list(r.rollout_B_scores),  # type: ignore[attr-defined]
-        "rationale": r.rationale or "",  # type: ignore[attr-defined]
+        "rationale": getattr(r, "rationale", None) or "",
     }
 
 
@@ -189,6 +211,47 @@ def _tidy(node: Any) -> Any:
 def json_schema(model: type[BaseModel]) -> dict[str, Any]:
     """The JSON Schema a constrained decoder needs to produce exactly ``model``'s shape."""
     return _tidy(model.model_json_schema())
+
+
+def reply_chars(schema: dict[str, Any]) -> int | None:
+    """The most characters a compact reply under ``schema`` (as :func:`json_schema` makes it) can
+    take, plus one optional space per separator (llama.cpp's grammar allows one); None when
+    unbounded (a string without ``maxLength``, an array without ``maxItems``). A string character
+    counts once (an escaped one takes more, rare in a rationale)."""
+    if "enum" in schema:
+        return max(len(json.dumps(v)) for v in schema["enum"])
+    kind = schema.get("type")
+    if kind == "boolean":
+        return 5
+    if kind == "integer":
+        return 20
+    if kind == "number":
+        return 24
+    if kind == "string":
+        n = schema.get("maxLength")
+        return None if n is None else 2 + int(n)
+    if kind == "array":
+        items = schema.get("prefixItems")
+        if items is None:
+            item, n = schema.get("items"), schema.get("maxItems")
+            if not isinstance(item, dict) or n is None:
+                return None
+            items = [item] * int(n)
+        sizes = [reply_chars(x) for x in items]
+        return None if None in sizes else 2 + sum(sizes) + 2 * len(sizes)  # type: ignore[arg-type]
+    if kind == "object":
+        props = schema.get("properties", {})
+        sizes = [reply_chars(v) for v in props.values()]
+        if None in sizes:
+            return None
+        return 2 + sum(s + len(json.dumps(k)) + 4 for s, k in zip(sizes, props, strict=True))  # type: ignore[operator]
+    return None
+
+
+@lru_cache(maxsize=1024)
+def max_reply_chars(model: type[BaseModel]) -> int | None:
+    """:func:`reply_chars` of ``model``'s schema (cached: reply models are cached classes)."""
+    return reply_chars(json_schema(model))
 
 
 def response_format(json_mode: JsonMode, dialect: Dialect, model: type[BaseModel]) -> dict[str, Any] | None:

@@ -39,6 +39,7 @@ JUDGE: dict[str, Use] = {
     "_target_": R, "model": R, "mode": R, "position_swap": R, "temperature": R, "max_tokens": R,
     "json_mode": R, "extra_body": R, "dialect": R,  # the schema's spelling decides what the server constrains
     "logprob_top": R, "logprob_min_mass": R,  # which probabilities are read, when a score is unscorable
+    "rationale_chars": R,  # the schema and the system message (also in the prompt version)
   # sent with every request (sampling, guided decoding)
     "prompt_version": R,  # derived from the judge's code (see ``judge_prompt_version``)
     "base_url": N, "api_key_env": N, "require_api_key": N, "concurrency": N, "timeout": N,

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 
 # the smallest run that still sends both criterion kinds to the judge in training and evaluation:
 # one method, one GRPO step of one prompt x 4 rollouts, one item per benchmark; the first 3 rows (4-6
-# criteria each: a 23-criterion rubric makes the 135M judge's replies invalid more often than not)
+# criteria each: short judge prompts; the 23-criterion rubric is tests/evals/judges/test_real_judge_long_rubric.py)
 SMALL = ["experiment=paper_mini", "hydra.sweeper.params.method=focal", "train.max_steps=1", "data.limit=3",
          "train.per_device_train_batch_size=4", "train.num_generations=4", "train.max_completion_length=32",
          "eval.max_new_tokens=32", "benchmark.limit=1", "tracking=none"]

@@ -54,6 +54,8 @@ class PairwiseProtocol(Protocol):
         super().__init__(judge)
         self.pointwise = RubricProtocol(judge)
         self.swap = bool(judge.position_swap)
+        self.rationale_chars = self.pointwise.rationale_chars
+        self.version = prompts.versioned(type(self).version, self.rationale_chars)
         self.full_version = self.version + ("+swap" if self.swap else "")
 
     async def judge_all(self, s: Any, requests: Sequence[JudgeRequest]) -> list[Judgment]:
@@ -80,17 +82,24 @@ class PairwiseProtocol(Protocol):
     ) -> list[tuple[Judgment, Judgment]]:
         return list(await asyncio.gather(*(self.pair(s, a, b) for a, b in pairs)))
 
+    def body(self, a: JudgeRequest, b: JudgeRequest) -> tuple[type, dict[str, Any]]:
+        """(reply model, request body) for the pair in this order."""
+        model = pairwise_model(tuple(a.rubric.kinds), self.rationale_chars)
+        messages = prompts.pairwise_messages(
+            a.question, a.rubric, a.response, b.response, rationale=self.rationale_chars > 0
+        )
+        return model, self.j.json_body(messages, model)
+
     async def _one_order(self, s: Any, a: JudgeRequest, b: JudgeRequest):
-        model = pairwise_model(tuple(a.rubric.kinds))
         key = self.j.key("pairwise", self.version, a.question, a.rubric.to_json(), [a.response, b.response])
-        body = self.j.json_body(prompts.pairwise_messages(a.question, a.rubric, a.response, b.response), model)
+        model, body = self.body(a, b)
 
         def extract(content: str | None) -> dict[str, Any]:
             reply = parse_reply(model, content)
             return {
                 "a": list(reply.rollout_A_scores),  # type: ignore[attr-defined]
                 "b": list(reply.rollout_B_scores),  # type: ignore[attr-defined]
-                "rationale": reply.rationale or "",  # type: ignore[attr-defined]
+                "rationale": getattr(reply, "rationale", None) or "",
             }
 
         return await self.j.call(s, key, body, self.j.content(extract))
