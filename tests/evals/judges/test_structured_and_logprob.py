@@ -168,7 +168,7 @@ def test_closed_choices_fail_at_compose_time_listing_the_values(tmp_path):
         local = compose(overrides=["+judge=local", f"+cache_dir={tmp_path}"]).judge
         vllm = compose(overrides=["+judge=vllm", f"+cache_dir={tmp_path}"]).judge
     assert (local.dialect, local.json_mode, local.mode) == ("llamacpp", "json_schema", "rubric")
-    assert vllm.dialect == "vllm" and vllm.json_mode == "json_object"
+    assert vllm.dialect == "vllm" and vllm.json_mode == "json_schema"  # vLLM constrains decoding to the schema
     for c in (local, vllm):  # inherited from openai.yaml, not repeated
         assert c.max_retries == base.max_retries and c.cache_path == base.cache_path
         assert c._target_ == base._target_

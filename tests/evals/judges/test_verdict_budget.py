@@ -111,8 +111,9 @@ def test_the_rollout_is_last_so_a_group_shares_everything_before_it():
     shared = _common_prefix(a[1]["content"], b[1]["content"])
     assert shared.endswith("<response>\n") and "The rubric has 5 criteria" in shared
     assert a[1]["content"].endswith("first rollout\n</response>")
-    p = prompts.pairwise_messages("question?", rb, "A text", "B text")[1]["content"]
-    assert p.index("The rubric has 5 criteria") < p.index("<rollout_A>") < p.index("<rollout_B>")
+    system, p = (m["content"] for m in prompts.pairwise_messages("question?", rb, "A text", "B text"))
+    assert "The length of each score list must equal 5" in system  # E.1 gives the count in its requirements
+    assert p.index("<rubric>") < p.index("<rollout_A>") < p.index("<rollout_B>")
     assert p.endswith("B text\n</rollout_B>")
     parsed = prompts.parse_prompt(prompts.rubric_messages("question?", rb, "x", rationale=False))
     assert parsed["mode"] == "rubric" and parsed["responses"] == ["x"] and len(parsed["rubric"]) == 5
