@@ -39,7 +39,7 @@ from core.registry import component
 from core.rubric import Rubric
 from evals.judges import prompts
 from evals.judges.base import Judge, JudgeRequest, Judgment, Score
-from evals.judges.cache import JudgeCache, cache_key
+from evals.judges.cache import JudgeCache, KeyParts, cache_key
 from evals.judges.options import Dialect, HttpBackend, JsonMode, JudgeMode, choice
 from evals.judges.protocols import protocol_for
 from evals.judges.protocols.pairwise import PairwiseProtocol, check_pairs, combine_swapped, same_item
@@ -118,6 +118,10 @@ class OpenAIJudge(Judge):
         # with base_url None, the harness serves ``model`` (a packaged GGUF) on llama.cpp for the run
         # and passes its URL in; the judge itself never starts a server
         managed: bool = False,
+        # training stops (its last checkpoint kept) once more than this share of the rollouts of the last
+        # ``unscorable_window`` steps is unscorable: a dead judge, not a weak one (harness.cell.starvation)
+        max_unscorable: float = 0.9,
+        unscorable_window: int = 3,
     ):
         super().__init__()
         if base_url is None:
@@ -126,6 +130,9 @@ class OpenAIJudge(Judge):
                                                "python -m harness.sweep / harness.evaluate)" if managed else "")
             )
         self.managed = managed
+        if not 0.0 <= max_unscorable <= 1.0 or unscorable_window < 1:
+            raise JudgeConfigError("judge: max_unscorable must be in [0, 1] and unscorable_window >= 1")
+        self.max_unscorable, self.unscorable_window = float(max_unscorable), int(unscorable_window)
         self.mode = _choice(JudgeMode, mode, "mode")
         self.http_backend = _choice(HttpBackend, http_backend, "http_backend")
         if isinstance(json_mode, bool):  # the old boolean spelling: true = json_object
@@ -282,9 +289,20 @@ class OpenAIJudge(Judge):
         return list(await asyncio.gather(*(one(q, r) for q, r in items)))
 
     # ---------------------------------------------------------------- what the protocols use
-    def key(self, mode: str, version: str, question: str, rubric_json: str, responses: list[str], extra=()) -> str:
+    def key(
+        self, mode: str, version: str, question: str, rubric_json: str, responses: list[str], extra=()
+    ) -> KeyParts:
+        """What a call is about; :meth:`call` adds the request and the served model to make the cache key."""
         v = version + "".join(f"|{x}" for x in extra)
-        return cache_key(self.model, mode, v, question, rubric_json, responses)
+        return KeyParts(mode, v, question, rubric_json, tuple(responses))
+
+    def cache_key(self, parts: KeyParts, body: dict[str, Any], served: str) -> str:
+        """The cache key of one call: its parts, the whole request body (model, messages, sampling,
+        ``response_format`` with its schema, ``extra_body`` such as thinking settings) and the model
+        the server says it serves. Never the URL: a managed server gets a new port each run."""
+        settings = {"request": body, "served_model": served}
+        return cache_key(self.model, parts.mode, parts.version, parts.question, parts.rubric_json,
+                         parts.responses, settings)
 
     def base_body(self, messages: list[dict[str, str]], max_tokens: int | None = None) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -321,10 +339,12 @@ class OpenAIJudge(Judge):
         )
 
     async def call(
-        self, s: Session, key: str, body: dict[str, Any], extract: Callable[[Any], dict[str, Any]]
+        self, s: Session, parts: KeyParts, body: dict[str, Any], extract: Callable[[Any], dict[str, Any]]
     ) -> tuple[dict[str, Any] | None, bool, int, str]:
         """(validated result or None, from cache, HTTP attempts, last error). Failures are not cached."""
+        key = ""
         if self.cache is not None:
+            key = self.cache_key(parts, body, await s.served(self.model, min(self.timeout, 10.0)))
             hit = self.cache.get(key)
             if hit is not None:
                 self.counters["cache_hits"] += 1

@@ -20,6 +20,7 @@ from core.config import REPO_ROOT
 from core.data import load_training_examples
 from evals.judges.base import Judge
 from harness.cell.rewards import RubricReward
+from harness.cell.starvation import JudgeStarved, StarvationGuard
 from harness.cell.timing import StepTimer
 from harness.cell.timing import summarize as summarize_timing
 from harness.models.resolve import resolve_model
@@ -88,6 +89,11 @@ def drop_incomplete(output_dir: Path, keep: str | None) -> list[Path]:
     for p in gone:
         shutil.rmtree(p, ignore_errors=True)
     return gone
+
+
+def _newest_before(output_dir: Path, step: int) -> str | None:
+    """The newest checkpoint saved before ``step`` (None: none)."""
+    return next((str(p) for s, p in _checkpoints(output_dir) if s < step), None)
 
 
 @dataclass(frozen=True)
@@ -206,7 +212,8 @@ def train_policy(
     ckpt_dir = policy.path / CHECKPOINTS
     args = grpo_args(job.train, job.seed, ckpt_dir, gpu, report_to, job.scale.get("thinking"))
     timer = StepTimer()
-    reward = RubricReward(judge, method, timer=timer.parts, examples=train_examples)
+    reward = RubricReward(judge, method, timer=timer.parts, examples=train_examples,
+                          guard=StarvationGuard.for_judge(judge))
     resume = last_checkpoint(ckpt_dir)
     if int(os.environ.get("RANK", "0")) == 0:
         drop_incomplete(ckpt_dir, resume)
@@ -222,7 +229,13 @@ def train_policy(
         peft_config=peft_config(job.peft),
     )
     timer.attach(trainer)
-    out = trainer.train(resume_from_checkpoint=resume)
+    try:
+        out = trainer.train(resume_from_checkpoint=resume)
+    except JudgeStarved as e:  # checkpoints with steps trained without a judge go; the last good one stays
+        if int(os.environ.get("RANK", "0")) == 0:
+            drop_incomplete(ckpt_dir, _newest_before(ckpt_dir, e.first_bad_step))
+        raise
+
     final = policy.path / "model"
     adapter = final / "adapter" if job.peft is not None else None
     trainer.save_model(str(adapter or final))  # every rank: ZeRO-3 gathers the shards
