@@ -97,6 +97,19 @@ def retry_after(e: BaseException) -> float | None:
     return None
 
 
+def timed_out(e: BaseException) -> bool:
+    """Whether a failed request really timed out. The SDK's aiohttp transport reports a dropped or
+    refused connection as a timeout too (``aiohttp.ClientConnectionError`` -> ``httpx.ConnectTimeout``
+    -> ``APITimeoutError``): the root cause decides, so a dead server is counted as
+    ``connection_errors``, not ``timeouts``."""
+    root = e
+    while root.__cause__ is not None:
+        root = root.__cause__
+    if root is e:
+        return isinstance(e, openai.APITimeoutError)
+    return isinstance(root, TimeoutError) or "Timeout" in type(root).__name__
+
+
 def make_client(api_key: str, base_url: str, timeout: float, backend: HttpBackend) -> openai.AsyncOpenAI:
     http_client = openai.DefaultAioHttpClient(timeout=timeout) if backend is HttpBackend.aiohttp else None
     return openai.AsyncOpenAI(
@@ -262,12 +275,9 @@ async def request(
                 if e.status_code in (401, 403, 404):
                     raise JudgeConfigError(f"openai judge: HTTP {e.status_code} from {where}") from None
                 raise
-            except openai.APITimeoutError:
+            except openai.APIConnectionError as e:  # APITimeoutError included
                 counters["http_errors"] += 1
-                counters["timeouts"] += 1
-                raise
-            except openai.APIConnectionError:
-                counters["http_errors"] += 1
+                counters["timeouts" if timed_out(e) else "connection_errors"] += 1
                 raise
             finally:
                 counters["latency_sum_s"] += time.perf_counter() - t0

@@ -175,3 +175,14 @@ def test_retry_after_is_honoured_capped_and_jittered():
     waits = [policy.wait(rate_limited("3")) for _ in range(100)]  # type: ignore[arg-type]
     assert all(3.0 <= w <= 3.2 for w in waits) and len({round(w, 6) for w in waits}) > 80
     assert all(5.0 <= policy.wait(rate_limited("600")) <= 5.2 for _ in range(20))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("backend", ["aiohttp", "httpx"])
+def test_a_dropped_connection_is_not_counted_as_a_timeout(make_judge, server, requests_, backend):
+    """The SDK's aiohttp transport reports a dropped connection as a timeout; the counters do not."""
+    server.inject("dead", Fault("timeout", seconds=5.0), "dead")
+    j = make_judge(http_backend=backend, timeout=0.5, max_retries=2)
+    (out,) = j.judge(requests_[:1])
+    assert out.unscorable == len(out.scores) and j.counters["requests"] == 3
+    assert j.counters["connection_errors"] == 2 and j.counters["timeouts"] == 1
+    assert j.counters["http_errors"] == 3
