@@ -110,6 +110,10 @@ class OpenAIJudge(Judge):
         backoff_base: float = 1.0,
         backoff_max: float = 30.0,
         retry_after_max: float = 60.0,
+        # training stops (its last checkpoint kept) once more than this share of the rollouts of the last
+        # ``unscorable_window`` steps is unscorable: a dead judge, not a weak one (harness.cell.starvation)
+        max_unscorable: float = 0.9,
+        unscorable_window: int = 3,
         cache: bool = True,
         cache_path: str | None = None,  # None = in-memory (per process); conf/judge/openai.yaml sets a file
         extra_body: dict[str, Any] | None = None,
@@ -118,10 +122,6 @@ class OpenAIJudge(Judge):
         # with base_url None, the harness serves ``model`` (a packaged GGUF) on llama.cpp for the run
         # and passes its URL in; the judge itself never starts a server
         managed: bool = False,
-        # training stops (its last checkpoint kept) once more than this share of the rollouts of the last
-        # ``unscorable_window`` steps is unscorable: a dead judge, not a weak one (harness.cell.starvation)
-        max_unscorable: float = 0.9,
-        unscorable_window: int = 3,
     ):
         super().__init__()
         if base_url is None:
@@ -130,9 +130,6 @@ class OpenAIJudge(Judge):
                                                "python -m harness.sweep / harness.evaluate)" if managed else "")
             )
         self.managed = managed
-        if not 0.0 <= max_unscorable <= 1.0 or unscorable_window < 1:
-            raise JudgeConfigError("judge: max_unscorable must be in [0, 1] and unscorable_window >= 1")
-        self.max_unscorable, self.unscorable_window = float(max_unscorable), int(unscorable_window)
         self.mode = _choice(JudgeMode, mode, "mode")
         self.http_backend = _choice(HttpBackend, http_backend, "http_backend")
         if isinstance(json_mode, bool):  # the old boolean spelling: true = json_object
@@ -151,6 +148,9 @@ class OpenAIJudge(Judge):
         self.logprob_top, self.logprob_min_mass = int(logprob_top), float(logprob_min_mass)
         self.concurrency, self.timeout, self.max_retries = concurrency, timeout, max_retries
         self.policy = RetryPolicy(max_retries, backoff_base, backoff_max, retry_after_max, retry_invalid)
+        if not 0.0 <= max_unscorable <= 1.0 or unscorable_window < 1:
+            raise JudgeConfigError("judge: max_unscorable must be in [0, 1] and unscorable_window >= 1")
+        self.max_unscorable, self.unscorable_window = float(max_unscorable), int(unscorable_window)
         self.extra_body = dict(extra_body or {})
         self.cache = JudgeCache(cache_path) if cache else None
         self._runner = LoopThread("openai-judge")

@@ -41,10 +41,10 @@ JUDGE: dict[str, Use] = {
     "logprob_top": R, "logprob_min_mass": R,  # which probabilities are read, when a score is unscorable
   # sent with every request (sampling, guided decoding)
     "prompt_version": R,  # derived from the judge's code (see ``judge_prompt_version``)
+    "max_unscorable": N, "unscorable_window": N,  # when a run stops for a dead judge; a resume ends the same
     "base_url": N, "api_key_env": N, "require_api_key": N, "concurrency": N, "timeout": N,
     "http_backend": N, "max_retries": N, "retry_invalid": N, "backoff_base": N, "backoff_max": N, "retry_after_max": N,
     "cache": N, "cache_path": N, "managed": N,  # where the server runs, not what it answers
-    "max_unscorable": N, "unscorable_window": N,  # when a run stops for a dead judge; a resume ends the same
 }
 
 # the judges inside a judge made of judges (``judge=mixed``): each classified by ``JUDGE`` as a judge
