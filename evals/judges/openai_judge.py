@@ -37,9 +37,10 @@ from pydantic import BaseModel
 
 from core.registry import component
 from core.rubric import Rubric
+from evals.judges import cache as judge_cache
 from evals.judges import prompts
 from evals.judges.base import Judge, JudgeRequest, Judgment, Score
-from evals.judges.cache import JudgeCache, KeyParts, cache_key
+from evals.judges.cache import JudgeCache, cache_key
 from evals.judges.options import Dialect, HttpBackend, JsonMode, JudgeMode, choice
 from evals.judges.protocols import protocol_for
 from evals.judges.protocols.pairwise import PairwiseProtocol, check_pairs, combine_swapped, same_item
@@ -291,12 +292,12 @@ class OpenAIJudge(Judge):
     # ---------------------------------------------------------------- what the protocols use
     def key(
         self, mode: str, version: str, question: str, rubric_json: str, responses: list[str], extra=()
-    ) -> KeyParts:
+    ) -> judge_cache.KeyParts:
         """What a call is about; :meth:`call` adds the request and the served model to make the cache key."""
         v = version + "".join(f"|{x}" for x in extra)
-        return KeyParts(mode, v, question, rubric_json, tuple(responses))
+        return judge_cache.KeyParts(mode, v, question, rubric_json, tuple(responses))
 
-    def cache_key(self, parts: KeyParts, body: dict[str, Any], served: str) -> str:
+    def cache_key(self, parts: judge_cache.KeyParts, body: dict[str, Any], served: str) -> str:
         """The cache key of one call: its parts, the whole request body (model, messages, sampling,
         ``response_format`` with its schema, ``extra_body`` such as thinking settings) and the model
         the server says it serves. Never the URL: a managed server gets a new port each run."""
@@ -339,7 +340,7 @@ class OpenAIJudge(Judge):
         )
 
     async def call(
-        self, s: Session, parts: KeyParts, body: dict[str, Any], extract: Callable[[Any], dict[str, Any]]
+        self, s: Session, parts: judge_cache.KeyParts, body: dict[str, Any], extract: Callable[[Any], dict[str, Any]]
     ) -> tuple[dict[str, Any] | None, bool, int, str]:
         """(validated result or None, from cache, HTTP attempts, last error). Failures are not cached."""
         key = ""
