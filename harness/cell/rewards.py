@@ -46,11 +46,12 @@ def gather_rows(local: list[Any]) -> tuple[list[Any], int]:
 class RubricReward:
     __name__ = "rubric"  # TRL names the reward column after this
 
+    guard: StarvationGuard | None = None  # stops the run when the judge stops scoring (harness.cell.starvation)
+    step = 0  # the optimizer step the rollouts being scored feed (from TRL's trainer_state)
+
     def __init__(self, judge: Judge, method: Method, timer: Parts | None = None,
-                 examples: Sequence[Example] = (), guard: StarvationGuard | None = None) -> None:
+                 examples: Sequence[Example] = ()) -> None:
         self.judge = judge
-        self.guard = guard  # stops the run when the judge stops scoring (harness.cell.starvation)
-        self.step = 0  # the optimizer step the rollouts being scored feed (from TRL's trainer_state)
         self.method = method
         self.timer = timer or Parts()  # judge and whole-reward seconds (harness.cell.timing)
         # the training examples by id: the dataset TRL iterates carries ids, not rubrics (training_dataset)
@@ -141,10 +142,10 @@ class RubricReward:
         log_extra: Callable[[str, list[Any]], None] | None = None,
         **_: Any,
     ) -> list[float | None]:
+        self.step = int(getattr(_.get("trainer_state"), "global_step", self.step)) + 1
         if question is None:  # the default dataset: ids only, looked up
             question = [self._questions[k] for k in example_id]
         rubric = rubric if rubric is not None else [None] * len(example_id)
-        self.step = int(getattr(_.get("trainer_state"), "global_step", self.step)) + 1
         splits = [split_completion(c) for c in completions]  # the judge sees the answer only
         texts, cut = [s.answer for s in splits], [s.cut_in_reasoning for s in splits]
         with self.timer.time("reward"):  # judge + aggregation (normalize, group, method, diagnostics)

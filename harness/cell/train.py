@@ -212,8 +212,7 @@ def train_policy(
     ckpt_dir = policy.path / CHECKPOINTS
     args = grpo_args(job.train, job.seed, ckpt_dir, gpu, report_to, job.scale.get("thinking"))
     timer = StepTimer()
-    reward = RubricReward(judge, method, timer=timer.parts, examples=train_examples,
-                          guard=StarvationGuard.for_judge(judge))
+    reward = RubricReward(judge, method, timer=timer.parts, examples=train_examples)
     resume = last_checkpoint(ckpt_dir)
     if int(os.environ.get("RANK", "0")) == 0:
         drop_incomplete(ckpt_dir, resume)
@@ -229,6 +228,7 @@ def train_policy(
         peft_config=peft_config(job.peft),
     )
     timer.attach(trainer)
+    reward.guard = StarvationGuard.for_judge(judge)  # a judge that stops scoring stops the run
     try:
         out = trainer.train(resume_from_checkpoint=resume)
     except JudgeStarved as e:  # checkpoints with steps trained without a judge go; the last good one stays

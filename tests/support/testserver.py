@@ -16,8 +16,27 @@ Logprob prompts (one criterion, ``max_tokens=1``) get a 1-token reply with
 0.1 on the other, a Principle score v puts 0.7 on str(v) and 0.1 on each
 neighbour; the rest of the mass goes to an unrelated token.
 
-Faults (one per request, consumed in order from a queue, or drawn with probabilities from a
-seeded RNG when the queue is empty): the kinds of :mod:`tests.support.faults`.
+Faults (one per request, consumed in order from a queue, or drawn with
+probabilities from a seeded RNG when the queue is empty)::
+
+    latency        sleep ``seconds`` then answer normally
+    429            HTTP 429 with ``Retry-After: <retry_after>`` (omitted if None)
+    500            HTTP 500
+    400 / 401      HTTP 400 (bad request) / 401 (bad key)
+    timeout        sleep ``seconds`` (longer than the client's timeout), then answer
+    malformed      content that is not JSON
+    wrong_length   a score list one entry too long
+    out_of_range   a Principle scored 11 (per_item: criteria_met = "yes"; prior: weights "x")
+    float_score    a Principle scored 7.5
+    string_score   a Hard Rule scored "true"
+    no_choices     HTTP 200 with a chat completion that has no choices
+    500_validation HTTP 500 whose message is a request validation error (llama-cpp-python's
+                   answer to a response_format it does not know): not worth a retry
+    no_logprobs    logprob mode: a reply without logprobs
+    low_mass       logprob mode: the top tokens are none of the allowed answers
+    dead           the connection is closed without an answer (a server that died)
+    (in logprob mode malformed / wrong_length / out_of_range / float_score / string_score
+    give a logprob entry that is not a number)
 
 Load (``tests.support.loadserver`` adds a throughput limit and exact in-flight counts):
 ``dead_after=n`` answers every request after the n-th with the ``dead`` fault; a latency or
@@ -49,38 +68,14 @@ import socket
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from core.rubric import Criterion, Rubric
 from evals.judges.prompts import parse_prompt
 from tests.support.faults import FAULT_KINDS, Fault, as_fault, corrupt  # noqa: F401 (re-exported)
-
-
-def stand_in_score(c: Criterion, response: str) -> bool | int:
-    if c.kind == "hard_rule":
-        return True
-    h = hashlib.sha256(f"{c.text}\x00{response}".encode()).digest()
-    return h[0] % 11
-
-
-def rules_scores(question: str, rubric: Rubric, response: str) -> list[bool | int]:
-    """Rules-judge verdicts where a criterion has a valid check, the stand-in elsewhere."""
-    from evals.judges.rules import CheckError, score_criterion, validate_criterion
-
-    out: list[bool | int] = []
-    for c in rubric.criteria:
-        try:
-            validate_criterion(c)
-            s = score_criterion(c, response, question)
-        except (CheckError, KeyError, ImportError):
-            s = stand_in_score(c, response)
-        out.append(s if s is not None else stand_in_score(c, response))
-    return out
-
-
-Scorer = Callable[[str, Rubric, str], Sequence[bool | int]]
+from tests.support.scoring import Scorer, rules_scores, stand_in_score  # noqa: F401 (re-exported)
 
 
 class JudgeTestServer:

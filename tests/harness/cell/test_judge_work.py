@@ -103,7 +103,8 @@ def test_a_dead_judge_stops_the_reward_before_its_step(server):
     judge = _judge(server, max_unscorable=0.5, unscorable_window=2)
     guard = StarvationGuard.for_judge(judge)
     assert guard is not None and guard.window == 2 and "'loopback-judge' at http://127.0.0.1" in guard.judge
-    reward = RubricReward(judge, Static(), guard=guard)
+    reward = RubricReward(judge, Static())
+    reward.guard = guard
     _step(reward, 1, ["Paris", "Rome", "Paris!", "Milan"])
     server.dead_after = server.requests  # the server dies
     m = _step(reward, 2, ["Lyon", "Paris, yes", "Rome", "Turin"])  # window share 0.5: not above
