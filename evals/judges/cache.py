@@ -1,7 +1,15 @@
 """Persistent judge cache: SQLite in WAL mode, safe for several processes.
 
-Keys are sha256 hex digests of (judge model, mode, prompt version, question,
-rubric JSON, response(s)) -- see :func:`cache_key`. Values are the *validated*
+Keys are sha256 hex digests of everything that can change a verdict -- see
+:func:`cache_key`: the key schema (``KEY_SCHEMA``), the judge model, mode, prompt
+version, question, rubric JSON, response(s), and the call's ``settings``: the whole
+request body the judge sends (model, messages, temperature, max_tokens,
+``response_format`` with its schema and dialect, ``extra_body`` such as
+``chat_template_kwargs``/``enable_thinking``, logprob options), the model id the
+server says it serves, and what the reply's reader depends on. Not in it: the URL
+or port (a managed server gets a fresh port each run), timeouts, retries. Entries
+written under an older key schema are never read: their keys hash other payloads,
+so they simply miss (and stay in the file, unused). Values are the *validated*
 parsed reply as JSON (scores / rationale / weights); never the API key, never
 HTTP headers. Failed calls are not cached, so a re-run retries them.
 
@@ -24,13 +32,28 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS judgments (key TEXT PRIMARY KEY, value TEXT NOT NULL, created REAL NOT NULL)"
 )
+
+
+# what a key covers; bump it when that changes, so entries keyed the old way miss instead of being
+# misread (v1, unversioned: model, mode, prompt version, question, rubric, responses only)
+KEY_SCHEMA = "judge-key-v2"
+
+
+class KeyParts(NamedTuple):
+    """What one judge call is about (the judge adds its request and served model: ``OpenAIJudge.cache_key``)."""
+
+    mode: str
+    version: str
+    question: str
+    rubric_json: str
+    responses: tuple[str, ...]
 
 
 def cache_key(
@@ -40,12 +63,24 @@ def cache_key(
     question: str,
     rubric_json: str,
     responses: Sequence[str],
+    settings: Mapping[str, Any] | None = None,
 ) -> str:
-    """Content address of one judge call. The order of ``responses`` matters (pairwise A/B)."""
+    """Content address of one judge call. The order of ``responses`` matters (pairwise A/B);
+    ``settings`` (JSON-able, key order irrelevant) is everything else that changes the verdict."""
     payload = json.dumps(
-        [model, mode, prompt_version, question, rubric_json, list(responses)],
+        [
+            KEY_SCHEMA,
+            model,
+            mode,
+            prompt_version,
+            question,
+            rubric_json,
+            list(responses),
+            dict(settings or {}),
+        ],
         ensure_ascii=False,
         separators=(",", ":"),
+        sort_keys=True,
     )
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 

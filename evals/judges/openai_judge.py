@@ -37,6 +37,7 @@ from pydantic import BaseModel
 
 from core.registry import component
 from core.rubric import Rubric
+from evals.judges import cache as judge_cache
 from evals.judges import prompts
 from evals.judges.base import Judge, JudgeRequest, Judgment, Score
 from evals.judges.cache import JudgeCache, cache_key
@@ -116,6 +117,10 @@ class OpenAIJudge(Judge):
         backoff_base: float = 1.0,
         backoff_max: float = 30.0,
         retry_after_max: float = 60.0,
+        # training stops (its last checkpoint kept) once more than this share of the rollouts of the last
+        # ``unscorable_window`` steps is unscorable: a dead judge, not a weak one (harness.cell.starvation)
+        max_unscorable: float = 0.9,
+        unscorable_window: int = 3,
         cache: bool = True,
         cache_path: str | None = None,  # None = in-memory (per process); conf/judge/openai.yaml sets a file
         extra_body: dict[str, Any] | None = None,
@@ -155,6 +160,9 @@ class OpenAIJudge(Judge):
         self.logprob_top, self.logprob_min_mass = int(logprob_top), float(logprob_min_mass)
         self.concurrency, self.timeout, self.max_retries = concurrency, timeout, max_retries
         self.policy = RetryPolicy(max_retries, backoff_base, backoff_max, retry_after_max, retry_invalid)
+        if not 0.0 <= max_unscorable <= 1.0 or unscorable_window < 1:
+            raise JudgeConfigError("judge: max_unscorable must be in [0, 1] and unscorable_window >= 1")
+        self.max_unscorable, self.unscorable_window = float(max_unscorable), int(unscorable_window)
         self.extra_body = dict(extra_body or {})
         self.cache = JudgeCache(cache_path) if cache else None
         self._runner = LoopThread("openai-judge")
@@ -297,9 +305,20 @@ class OpenAIJudge(Judge):
         return list(await asyncio.gather(*(one(q, r) for q, r in items)))
 
     # ---------------------------------------------------------------- what the protocols use
-    def key(self, mode: str, version: str, question: str, rubric_json: str, responses: list[str], extra=()) -> str:
+    def key(
+        self, mode: str, version: str, question: str, rubric_json: str, responses: list[str], extra=()
+    ) -> judge_cache.KeyParts:
+        """What a call is about; :meth:`call` adds the request and the served model to make the cache key."""
         v = version + "".join(f"|{x}" for x in extra)
-        return cache_key(self.model, mode, v, question, rubric_json, responses)
+        return judge_cache.KeyParts(mode, v, question, rubric_json, tuple(responses))
+
+    def cache_key(self, parts: judge_cache.KeyParts, body: dict[str, Any], served: str) -> str:
+        """The cache key of one call: its parts, the whole request body (model, messages, sampling,
+        ``response_format`` with its schema, ``extra_body`` such as thinking settings) and the model
+        the server says it serves. Never the URL: a managed server gets a new port each run."""
+        settings = {"request": body, "served_model": served}
+        return cache_key(self.model, parts.mode, parts.version, parts.question, parts.rubric_json,
+                         parts.responses, settings)
 
     def base_body(self, messages: list[dict[str, str]], max_tokens: int | None = None) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -338,10 +357,12 @@ class OpenAIJudge(Judge):
         )
 
     async def call(
-        self, s: Session, key: str, body: dict[str, Any], extract: Callable[[Any], dict[str, Any]]
+        self, s: Session, parts: judge_cache.KeyParts, body: dict[str, Any], extract: Callable[[Any], dict[str, Any]]
     ) -> tuple[dict[str, Any] | None, bool, int, str]:
         """(validated result or None, from cache, HTTP attempts, last error). Failures are not cached."""
+        key = ""
         if self.cache is not None:
+            key = self.cache_key(parts, body, await s.served(self.model, min(self.timeout, 10.0)))
             hit = self.cache.get(key)
             if hit is not None:
                 self.counters["cache_hits"] += 1

@@ -6,8 +6,8 @@ that keeps one client -- and its keep-alive connections -- for the judge's lifet
 under the client (~20% less CPU per request than its default httpx transport).
 
 One call (:func:`request`): an invalid reply, HTTP 429 (Retry-After honoured, capped),
-5xx, a timeout or a connection error is retried with exponential backoff and jitter
-(tenacity) up to ``max_retries`` times; the SDK's own retries are off so one policy
+5xx, a timeout or a connection error is retried with exponential backoff (or the server's
+Retry-After), plus jitter (tenacity), up to ``max_retries`` times; the SDK's own retries are off so one policy
 counts attempts. Not retried: a 400/422, and a 5xx whose message is a request
 validation error (llama-cpp-python's server answers a request it cannot parse, e.g. a
 ``response_format`` spelling it does not know, with HTTP 500 and a pydantic validation
@@ -16,7 +16,8 @@ counted as ``bad_requests`` (with a warning naming ``judge.dialect``/``json_mode
 :class:`Unscorable` from the reply's extractor (e.g. too little probability mass on the
 allowed answers) is not retried either: the server is deterministic at temperature 0.
 401/403/404 raise :class:`JudgeConfigError`: a wrong key, model or URL is not a
-per-reply failure.
+per-reply failure. Every reply's ``usage`` adds to the ``prompt_tokens`` and
+``completion_tokens`` counters: the judge's work in tokens.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import random
 import re
 import threading
 import time
@@ -95,6 +97,19 @@ def retry_after(e: BaseException) -> float | None:
     return None
 
 
+def timed_out(e: BaseException) -> bool:
+    """Whether a failed request really timed out. The SDK's aiohttp transport reports a dropped or
+    refused connection as a timeout too (``aiohttp.ClientConnectionError`` -> ``httpx.ConnectTimeout``
+    -> ``APITimeoutError``): the root cause decides, so a dead server is counted as
+    ``connection_errors``, not ``timeouts``."""
+    root = e
+    while root.__cause__ is not None:
+        root = root.__cause__
+    if root is e:
+        return isinstance(e, openai.APITimeoutError)
+    return isinstance(root, TimeoutError) or "Timeout" in type(root).__name__
+
+
 def make_client(api_key: str, base_url: str, timeout: float, backend: HttpBackend) -> openai.AsyncOpenAI:
     http_client = openai.DefaultAioHttpClient(timeout=timeout) if backend is HttpBackend.aiohttp else None
     return openai.AsyncOpenAI(
@@ -103,12 +118,37 @@ def make_client(api_key: str, base_url: str, timeout: float, backend: HttpBacken
 
 
 class Session:
-    """Per event loop: the async client and the concurrency semaphore (both are loop-bound)."""
+    """Per event loop: the async client, the concurrency semaphore (both are loop-bound) and the
+    model id the server says it serves (asked once, for the cache key)."""
 
     def __init__(self, client: openai.AsyncOpenAI, concurrency: int):
         self.client = client
         self.sem = asyncio.Semaphore(concurrency)
         self.loop = asyncio.get_running_loop()
+        self._served: str | None = None
+        self._served_lock = asyncio.Lock()
+
+    async def served(self, requested: str, timeout: float) -> str:
+        """The model this server serves for a request naming ``requested`` (``GET /models``, once).
+
+        ``requested`` itself when the server lists it, or lists several models, or cannot be asked
+        (no ``/models``, down: the chat request then fails anyway); the one id listed otherwise --
+        a server that serves one model whatever a request names (llama.cpp's) then keys its
+        verdicts by what it really serves."""
+        async with self._served_lock:
+            if self._served is None:
+                self._served = await served_model(self.client, requested, timeout)
+        return self._served
+
+
+async def served_model(client: openai.AsyncOpenAI, requested: str, timeout: float) -> str:
+    try:
+        data = await client.get("/models", cast_to=object, options={"timeout": timeout})
+        ids = [m.get("id") for m in data.get("data") or [] if isinstance(m, dict)]  # type: ignore[union-attr]
+    except (openai.OpenAIError, AttributeError, TypeError) as e:
+        log.debug("GET /models failed (%s): the cache key uses the configured model", type(e).__name__)
+        return requested
+    return str(ids[0]) if len(ids) == 1 and ids[0] != requested and isinstance(ids[0], str) else requested
 
 
 class LoopThread:
@@ -175,16 +215,32 @@ class RetryPolicy:
         return retryable(e) and (self.retry_invalid or not isinstance(e, InvalidReply))
 
     def wait(self, state: RetryCallState) -> float:
+        """Retry-After (capped at ``retry_after_max``) when the server sent one, else exponential
+        backoff; plus a uniform jitter up to ``backoff_base`` either way, so clients told the same
+        Retry-After, or failed by the same fault, do not come back at the same instant."""
         exc = state.outcome.exception() if state.outcome else None
         ra = retry_after(exc) if exc is not None else None
         if ra is not None:
-            return max(0.0, min(ra, self.retry_after_max))
+            return max(0.0, min(ra, self.retry_after_max)) + random.uniform(0.0, self.backoff_base)
         return wait_exponential_jitter(initial=self.backoff_base, max=self.backoff_max, jitter=self.backoff_base)(
             state
         )
 
 
 Extract = Callable[[Any], dict[str, Any]]
+
+
+def count_usage(resp: Any, counters: Counter[str]) -> None:
+    """Add a reply's ``usage`` (the server's token counts) to ``prompt_tokens``/``completion_tokens``:
+    the work the judge did, valid reply or not. A reply without one is counted ``usage_missing``."""
+    usage = resp.get("usage") if isinstance(resp, dict) else None
+    if not isinstance(usage, dict):
+        counters["usage_missing"] += 1
+        return
+    for k in ("prompt_tokens", "completion_tokens"):
+        v = usage.get(k)
+        if isinstance(v, int) and not isinstance(v, bool) and v >= 0:
+            counters[k] += v
 
 
 async def request(
@@ -219,16 +275,14 @@ async def request(
                 if e.status_code in (401, 403, 404):
                     raise JudgeConfigError(f"openai judge: HTTP {e.status_code} from {where}") from None
                 raise
-            except openai.APITimeoutError:
+            except openai.APIConnectionError as e:  # APITimeoutError included
                 counters["http_errors"] += 1
-                counters["timeouts"] += 1
-                raise
-            except openai.APIConnectionError:
-                counters["http_errors"] += 1
+                counters["timeouts" if timed_out(e) else "connection_errors"] += 1
                 raise
             finally:
                 counters["latency_sum_s"] += time.perf_counter() - t0
                 counters["latency_count"] += 1
+        count_usage(resp, counters)
         try:
             return extract(resp)
         except InvalidReply:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -19,9 +20,12 @@ from core.reasoning import THINK_END, split_completion
 from core.rubric import Example, Rubric
 from core.scores import oriented  # noqa: F401 (re-exported)
 from evals.judges.base import Judge, JudgeRequest, normalize
+from harness.cell.starvation import StarvationGuard
 from harness.cell.timing import Parts
 from methods.base import Method, build_batch
 from methods.diagnostics import rollout_weights, summarize
+
+STEP_WORK = ("requests", "prompt_tokens", "completion_tokens")  # logged per reward batch as judge/step_*
 
 
 def gather_rows(local: list[Any]) -> tuple[list[Any], int]:
@@ -41,6 +45,9 @@ def gather_rows(local: list[Any]) -> tuple[list[Any], int]:
 
 class RubricReward:
     __name__ = "rubric"  # TRL names the reward column after this
+
+    guard: StarvationGuard | None = None  # stops the run when the judge stops scoring (harness.cell.starvation)
+    step = 0  # the optimizer step the rollouts being scored feed (from TRL's trainer_state)
 
     def __init__(self, judge: Judge, method: Method, timer: Parts | None = None,
                  examples: Sequence[Example] = (), think_end_token: str = THINK_END) -> None:
@@ -79,6 +86,7 @@ class RubricReward:
         rubrics = [self._rubric(k, r) for k, r in zip(example_id, rubric, strict=True)]
         cut = cut or [False] * len(texts)
         judged = [i for i, c in enumerate(cut) if not c]  # a cut completion is never judged
+        before = Counter(self.judge.counters)
         with self.timer.time("judge"):
             judgments = self.judge.judge([JudgeRequest(question[i], rubrics[i], texts[i]) for i in judged])
         oriented_rows = [np.zeros(len(rb.criteria)) for rb in rubrics]  # the cut rule: all unmet
@@ -116,6 +124,10 @@ class RubricReward:
         metrics["reward/unscorable_rollouts"] = float(sum(r is None for r in rewards))
         metrics["completions/cut_in_reasoning"] = sum(cut) / max(1, len(cut))
         metrics.update(self.judge.stats())
+        for k in STEP_WORK:  # this batch's judge work, beside the cumulative counters and timing/judge_s
+            metrics[f"judge/step_{k}"] = float(self.judge.counters.get(k, 0) - before.get(k, 0))
+        if self.guard is not None:
+            self.guard.update(self.step, metrics["reward/unscorable_rollouts"], len(rows))
         self.last_metrics = metrics
         mine = slice(start, start + len(texts))
         return rewards[mine], metrics, weights_json[mine]
@@ -131,6 +143,7 @@ class RubricReward:
         log_extra: Callable[[str, list[Any]], None] | None = None,
         **_: Any,
     ) -> list[float | None]:
+        self.step = int(getattr(_.get("trainer_state"), "global_step", self.step)) + 1
         if question is None:  # the default dataset: ids only, looked up
             question = [self._questions[k] for k in example_id]
         rubric = rubric if rubric is not None else [None] * len(example_id)

@@ -22,6 +22,7 @@ from core.data import load_training_examples
 from core.reasoning import THINK_END
 from evals.judges.base import Judge
 from harness.cell.rewards import RubricReward
+from harness.cell.starvation import JudgeStarved, StarvationGuard
 from harness.cell.timing import StepTimer
 from harness.cell.timing import summarize as summarize_timing
 from harness.models.resolve import resolve_model
@@ -90,6 +91,11 @@ def drop_incomplete(output_dir: Path, keep: str | None) -> list[Path]:
     for p in gone:
         shutil.rmtree(p, ignore_errors=True)
     return gone
+
+
+def _newest_before(output_dir: Path, step: int) -> str | None:
+    """The newest checkpoint saved before ``step`` (None: none)."""
+    return next((str(p) for s, p in _checkpoints(output_dir) if s < step), None)
 
 
 @dataclass(frozen=True)
@@ -318,7 +324,14 @@ def train_policy(
         peft_config=peft_config(job.peft),
     )
     timer.attach(trainer)
-    out = trainer.train(resume_from_checkpoint=resume)
+    reward.guard = StarvationGuard.for_judge(judge)  # a judge that stops scoring stops the run
+    try:
+        out = trainer.train(resume_from_checkpoint=resume)
+    except JudgeStarved as e:  # checkpoints with steps trained without a judge go; the last good one stays
+        if int(os.environ.get("RANK", "0")) == 0:
+            drop_incomplete(ckpt_dir, _newest_before(ckpt_dir, e.first_bad_step))
+        raise
+
     final = policy.path / "model"
     adapter = final / "adapter" if job.peft is not None else None
     trainer.save_model(str(adapter or final))  # every rank: ZeRO-3 gathers the shards

@@ -42,6 +42,7 @@ JUDGE: dict[str, Use] = {
     "rationale_chars": R,  # the schema and the system message (also in the prompt version)
   # sent with every request (sampling, guided decoding)
     "prompt_version": R,  # derived from the judge's code (see ``judge_prompt_version``)
+    "max_unscorable": N, "unscorable_window": N,  # when a run stops for a dead judge; a resume ends the same
     "base_url": N, "api_key_env": N, "require_api_key": N, "concurrency": N, "timeout": N,
     "http_backend": N, "max_retries": N, "retry_invalid": N, "backoff_base": N, "backoff_max": N, "retry_after_max": N,
     "cache": N, "cache_path": N, "managed": N, "server": N,  # where the server runs, not what it answers

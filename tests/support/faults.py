@@ -25,6 +25,7 @@ FAULT_KINDS = (
     "500_validation",
     "no_logprobs",
     "low_mass",
+    "dead",
 )
 
 

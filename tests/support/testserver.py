@@ -36,8 +36,17 @@ probabilities from a seeded RNG when the queue is empty)::
                    answer to a response_format it does not know): not worth a retry
     no_logprobs    logprob mode: a reply without logprobs
     low_mass       logprob mode: the top tokens are none of the allowed answers
+    dead           the connection is closed without an answer (a server that died)
     (in logprob mode malformed / wrong_length / out_of_range / float_score / string_score
     give a logprob entry that is not a number)
+
+Load (``tests.support.loadserver`` adds a throughput limit and exact in-flight counts):
+``dead_after=n`` answers every request after the n-th with the ``dead`` fault; a latency or
+timeout sleep ends when the client hangs up (a serving engine aborts such a request). A 200
+reply's ``usage`` counts whitespace-separated words of the messages and of the reply (1 for
+a logprob reply); ``log`` has it per request, with the arrival and reply times (``t``,
+``t_reply``: ``time.monotonic()``) and ``call``, a hash of the messages (the same for every
+attempt of a call). ``served_model`` is the one model ``GET /models`` lists.
 
 Usage::
 
@@ -56,44 +65,24 @@ import hashlib
 import json
 import math
 import random
+import select
+import socket
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from core.rubric import Criterion, Rubric
 from evals.judges.prompts import parse_prompt
 from tests.support.faults import FAULT_KINDS, Fault, as_fault, corrupt  # noqa: F401 (re-exported)
-
-
-def stand_in_score(c: Criterion, response: str) -> bool | int:
-    if c.kind == "hard_rule":
-        return True
-    h = hashlib.sha256(f"{c.text}\x00{response}".encode()).digest()
-    return h[0] % 11
-
-
-def rules_scores(question: str, rubric: Rubric, response: str) -> list[bool | int]:
-    """Rules-judge verdicts where a criterion has a valid check, the stand-in elsewhere."""
-    from evals.judges.rules import CheckError, score_criterion, validate_criterion
-
-    out: list[bool | int] = []
-    for c in rubric.criteria:
-        try:
-            validate_criterion(c)
-            s = score_criterion(c, response, question)
-        except (CheckError, KeyError, ImportError):
-            s = stand_in_score(c, response)
-        out.append(s if s is not None else stand_in_score(c, response))
-    return out
-
-
-Scorer = Callable[[str, Rubric, str], Sequence[bool | int]]
+from tests.support.scoring import Scorer, rules_scores, stand_in_score  # noqa: F401 (re-exported)
 
 
 class JudgeTestServer:
+    handler: type[BaseHTTPRequestHandler] | None = None  # the request handler (None: ``_Handler``)
+
     def __init__(
         self,
         host: str = "127.0.0.1",
@@ -104,12 +93,15 @@ class JudgeTestServer:
         scorer: Scorer = rules_scores,
         record: bool = True,
         rubrics: Sequence[Rubric] = (),
+        dead_after: int | None = None,
     ):
         self.host, self.port = host, port
         self.latency = latency
         self.fault_rates = dict(fault_rates or {})
         self.scorer = scorer
         self.record = record
+        self.served_model = "loopback-judge"
+        self.dead_after = dead_after
         self._rng = random.Random(seed)
         self._faults: deque[Fault] = deque()
         self._lock = threading.Lock()
@@ -162,7 +154,7 @@ class JudgeTestServer:
     def start(self) -> JudgeTestServer:
         server = self
 
-        class Handler(_Handler):
+        class Handler(self.handler or _Handler):  # type: ignore[misc]
             owner = server
 
         httpd = ThreadingHTTPServer((self.host, self.port), Handler, bind_and_activate=False)
@@ -200,6 +192,8 @@ class JudgeTestServer:
     def _next_fault(self) -> Fault | None:
         with self._lock:
             self.requests += 1
+            if self.dead_after is not None and self.requests > self.dead_after:
+                return Fault("dead")
             if self._faults:
                 return self._faults.popleft()
             for kind, p in self.fault_rates.items():
@@ -302,7 +296,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         if self.path.rstrip("/").endswith("/models"):
-            self._send(200, {"object": "list", "data": [{"id": "loopback-judge", "object": "model"}]})
+            self._send(200, {"object": "list", "data": [{"id": self.owner.served_model, "object": "model"}]})
         else:
             self._send(404, {"error": {"message": "not found", "type": "invalid_request_error"}})
 
@@ -324,8 +318,14 @@ class _Handler(BaseHTTPRequestHandler):
         if not self.path.rstrip("/").endswith("/chat/completions"):
             self._send(404, {"error": {"message": "not found", "type": "invalid_request_error"}})
             return
+        t = time.monotonic()
         fault = srv._next_fault()
+        if fault and fault.kind == "dead":
+            self.close_connection = True  # no answer at all: the client sees the connection drop
+            return
         entry: dict[str, Any] = {
+            "t": t,
+            "call": hashlib.sha256(json.dumps(body.get("messages")).encode()).hexdigest()[:16],
             "fault": fault.kind if fault else None,
             "model": body.get("model"),
             "peer": self.client_address[1],  # the client's port: one per connection
@@ -337,11 +337,13 @@ class _Handler(BaseHTTPRequestHandler):
             entry["max_tokens"] = body.get("max_tokens")
             entry["top_logprobs"] = body.get("top_logprobs") if body.get("logprobs") else None
         delay = srv.latency + (fault.seconds if fault and fault.kind in ("latency", "timeout") else 0.0)
-        if delay > 0:
-            srv._stop.wait(delay)
+        if delay > 0 and not self._wait(delay):
+            entry["status"] = None  # the client hung up: nothing to answer
+            self._record(entry)
+            return
         if fault and fault.kind == "429":
             headers = {} if fault.retry_after is None else {"Retry-After": f"{fault.retry_after:g}"}
-            entry["status"] = 429
+            entry.update(status=429, retry_after=fault.retry_after)
             self._record(entry)
             self._send(
                 429, {"error": {"message": "rate limited (injected)", "type": "rate_limit_error"}}, headers
@@ -376,6 +378,10 @@ class _Handler(BaseHTTPRequestHandler):
         elif not isinstance(content, str):
             content = json.dumps(content)
         entry["status"] = 200
+        words = sum(len(str(m.get("content") or "").split()) for m in body.get("messages") or [])
+        usage = {"prompt_tokens": words, "completion_tokens": 1 if logprobs is not None else len(content.split())}
+        usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+        entry["usage"] = usage
         self._record(entry)
         choice = {
             "index": 0,
@@ -391,11 +397,25 @@ class _Handler(BaseHTTPRequestHandler):
                 "created": int(time.time()),
                 "model": body.get("model") or "loopback-judge",
                 "choices": [] if fault and fault.kind == "no_choices" else [choice],
-                "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+                "usage": usage,
             },
         )
 
+    def _wait(self, seconds: float) -> bool:
+        """Sleep ``seconds``; False as soon as the client closes the connection or the server stops."""
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0 and not self.owner._stop.is_set():
+            readable, _, _ = select.select([self.connection], [], [], min(left, 0.1))
+            if readable:  # no pipelining: a readable socket while a request is pending means it closed
+                try:
+                    if not self.connection.recv(1, socket.MSG_PEEK):
+                        return False
+                except OSError:
+                    return False
+        return not self.owner._stop.is_set()
+
     def _record(self, entry: dict[str, Any]) -> None:
+        entry["t_reply"] = time.monotonic()
         if self.owner.record:
             with self.owner._lock:
                 self.owner.log.append(entry)
