@@ -1,7 +1,8 @@
 """Entry point: ``python -m harness.sweep [overrides]`` (``-m`` for a sweep of cells).
 
 Thin on purpose: Hydra composes conf/, the launcher places the job, and
-``harness.cell.run.run_cell`` does the work.
+``harness.cell.run.run_cell`` does the work. With no override at all it runs the main job
+(``harness.compose.MAIN_JOB``: ``experiment=toy``); any override composes the plain root config.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from harness.compose import register
+from harness.compose import main_job_argv, register
 
 os.environ.setdefault("WANDB_SILENT", "true")
 register()
@@ -57,4 +58,5 @@ def main(cfg: DictConfig) -> dict:
 
 
 if __name__ == "__main__":
+    sys.argv[1:] = main_job_argv(sys.argv[1:])
     main()
