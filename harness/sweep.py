@@ -16,13 +16,13 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from harness.compose import main_job_argv, register
+from harness.compose import CONF_DIR, main_job_argv, register
 
 os.environ.setdefault("WANDB_SILENT", "true")
 register()
 
 
-@hydra.main(version_base=None, config_path="../conf", config_name="config")
+@hydra.main(version_base=None, config_path=str(CONF_DIR), config_name="config")
 def main(cfg: DictConfig) -> dict:
     from harness.cell import distributed
     from harness.cell.run import run_cell, summary_table, train_worker
