@@ -17,9 +17,11 @@ from typing import Any
 from omegaconf import MISSING
 
 # Where the Hydra config tree lives: the one place that says so. Composition is
-# harness.compose's; evals reads member configs (conf/benchmark/) from here too.
+# harness.compose's; evals reads member configs (conf/benchmark/) from here too. A checkout has
+# conf/ at its top; a wheel (pip install .) ships it as core/conf/ (setup.py).
 REPO_ROOT = Path(__file__).resolve().parent.parent
-CONF_DIR = REPO_ROOT / "conf"
+_SHIPPED_CONF = Path(__file__).resolve().parent / "conf"
+CONF_DIR = _SHIPPED_CONF if _SHIPPED_CONF.is_dir() else REPO_ROOT / "conf"
 
 
 class Thinking(StrEnum):

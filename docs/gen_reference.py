@@ -199,7 +199,7 @@ def component_schema(group: str, node: dict[str, Any]) -> type | None:
 def compose_node(group: str, name: str) -> dict[str, Any]:
     from harness.compose import compose_sweep
 
-    cfg, _ = compose_sweep(["~experiment", f"{group}={name}"])
+    cfg, _ = compose_sweep([f"{group}={name}"])
     return OmegaConf.to_container(cfg[group], resolve=False, enum_to_str=True)  # type: ignore[return-value]
 
 
@@ -219,8 +219,8 @@ def group_page(group: str) -> str:
     stem, purpose = GROUPS[group]
     lines = [f"# `{group}`", "", purpose, ""]
     if group == "experiment":
-        lines += ["Options are the files in `conf/experiment/`; `experiment=<option>` applies one (the main job "
-                  "applies `toy`), `'~experiment'` drops it. Each section lists what the preset changes in the "
+        lines += ["Options are the files in `conf/experiment/`; `experiment=<option>` applies one (a bare "
+                  "`python -m harness.sweep` applies `toy`; any override leaves it out). Each section lists what the preset changes in the "
                   "composed job config, then the file itself.", ""]
     elif group == "hydra/launcher":
         lines += ["Options are the files in `conf/hydra/launcher/`; pick one with `hydra/launcher=<option>`, "
@@ -229,7 +229,7 @@ def group_page(group: str) -> str:
     else:
         lines += [f"Options are the files in `conf/{group}/`; pick one with `{group}=<option>`, change a field "
                   f"with `{group}.<field>=<value>`. Values are the option composed through the root config "
-                  "(`'~experiment'`, nothing else changed); `${...}` are interpolations resolved at run time; "
+                  "(no preset, nothing else changed); `${...}` are interpolations resolved at run time; "
                   "`???` must be set.", ""]
     for name in options(group):
         path = C.CONF_DIR / group / f"{name}.yaml"
@@ -255,9 +255,10 @@ def group_page(group: str) -> str:
 
 def experiment_section(name: str, path: Path) -> list[str]:
     """What the preset changes in the composed config, and its file (sweeper params live in ``hydra``)."""
-    from harness.compose import compose_sweep
+    from harness.compose import compose_config, compose_sweep, register
 
-    base, bch = compose_sweep(["~experiment"])
+    register()
+    base, bch = compose_config("config")  # the plain root: no preset
     cfg, ch = compose_sweep([f"experiment={name}"])
     a = flatten(OmegaConf.to_container(base, resolve=False, enum_to_str=True))
     b = flatten(OmegaConf.to_container(cfg, resolve=False, enum_to_str=True))
@@ -282,7 +283,7 @@ def launcher_section(name: str) -> list[str]:
 
     register()
     with initialize_config_dir(config_dir=str(C.CONF_DIR), version_base=None):
-        cfg = compose("config", overrides=["~experiment", f"hydra/launcher={name}"], return_hydra_config=True)
+        cfg = compose("config", overrides=[f"hydra/launcher={name}"], return_hydra_config=True)
     node = OmegaConf.to_container(cfg.hydra.launcher, resolve=False, enum_to_str=True)
     return [f"`python -m harness.sweep -m hydra/launcher={name} ...`; fields are `hydra.launcher.<field>`.", "",
             *field_table(node, None, yaml_comments("hydra/launcher", name)), ""]
@@ -321,8 +322,8 @@ def index_page() -> str:
              "Generated from `conf/` and `core/config.py` at every docs build "
              "(`docs/gen_reference.py`), so it lists what the code composes today.", "",
              "## The main job's defaults list", "",
-             "`conf/config.yaml` (what `python -m harness.sweep` composes with no arguments; the `experiment` "
-             "preset is applied last and may override groups):", "", "```yaml"]
+             "`conf/config.yaml` (the plain root every command composes; a bare `python -m harness.sweep` adds "
+             "`experiment=toy`, the main job; an `experiment` preset is applied last and may override groups):", "", "```yaml"]
     lines += [OmegaConf.to_yaml({"defaults": OmegaConf.to_container(root.defaults)}).rstrip(), "```", "",
               "## Groups", "", "| group | options | what it is |", "|---|---|---|"]
     for group, (stem, purpose) in GROUPS.items():

@@ -37,6 +37,25 @@ from core.registry import component, components  # noqa: F401 (component re-expo
 
 COMPONENT_PACKAGES = ("methods", "evals.judges", "evals.benchmarks")
 
+# The embedded default: what a bare ``python -m harness.sweep`` runs. The root config applies no preset, so
+# any command with an override composes the plain root (no toy values leak into a SLURM or paper sweep);
+# only a command with no override at all gets this one (Hydra's flags such as ``--cfg job`` or ``-m`` are
+# not overrides, so ``--cfg job`` shows exactly the main job).
+MAIN_JOB = ("experiment=toy",)
+
+
+def main_job_overrides(overrides: Sequence[str]) -> list[str]:
+    """``overrides`` as given, or the main job's preset when there are none."""
+    return list(overrides) if overrides else list(MAIN_JOB)
+
+
+def main_job_argv(argv: Sequence[str]) -> list[str]:
+    """A command line (no program name) with the main job's preset added when it names no override."""
+    from hydra._internal.utils import get_args_parser  # Hydra's own parser: its flags are not overrides
+
+    args, _ = get_args_parser().parse_known_args(list(argv))
+    return list(argv) if args.overrides else [*argv, *MAIN_JOB]
+
 
 def import_components() -> None:
     for pkg_name in COMPONENT_PACKAGES:
@@ -81,9 +100,12 @@ def compose_config(config_name: str, overrides: Sequence[str] = ()) -> tuple[Any
 
 
 def compose_sweep(overrides: Sequence[str] = ()) -> tuple[Any, dict[str, str]]:
-    """The config and group choices that ``python -m harness.sweep <overrides>`` would get."""
+    """The config and group choices that ``python -m harness.sweep <overrides>`` would get.
+
+    No overrides: the main job (``MAIN_JOB``), as the command line gives it.
+    """
     register()
-    return compose_config("config", overrides)
+    return compose_config("config", main_job_overrides(overrides))
 
 
 def compose_evaluate(overrides: Sequence[str] = ()) -> tuple[Any, dict[str, str]]:

@@ -22,7 +22,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
-from harness.compose import register
+from harness.compose import CONF_DIR, register
 from harness.records.store import RunDir, atomic_write_json, config_hash, sweep_dir, to_container
 
 os.environ.setdefault("WANDB_SILENT", "true")
@@ -138,7 +138,7 @@ def _fmt(x: Any) -> str:
     return "-" if x is None else f"{x:.4f}"
 
 
-@hydra.main(version_base=None, config_path="../conf", config_name="evaluate")
+@hydra.main(version_base=None, config_path=str(CONF_DIR), config_name="evaluate")
 def main(cfg: DictConfig) -> list[dict[str, Any]]:
     from core.rubric import RubricFormatError
     from evals.benchmarks.base import BenchmarkCheckError

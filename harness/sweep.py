@@ -1,7 +1,8 @@
 """Entry point: ``python -m harness.sweep [overrides]`` (``-m`` for a sweep of cells).
 
 Thin on purpose: Hydra composes conf/, the launcher places the job, and
-``harness.cell.run.run_cell`` does the work.
+``harness.cell.run.run_cell`` does the work. With no override at all it runs the main job
+(``harness.compose.MAIN_JOB``: ``experiment=toy``); any override composes the plain root config.
 """
 
 from __future__ import annotations
@@ -15,13 +16,13 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from harness.compose import register
+from harness.compose import CONF_DIR, main_job_argv, register
 
 os.environ.setdefault("WANDB_SILENT", "true")
 register()
 
 
-@hydra.main(version_base=None, config_path="../conf", config_name="config")
+@hydra.main(version_base=None, config_path=str(CONF_DIR), config_name="config")
 def main(cfg: DictConfig) -> dict:
     from harness.cell import distributed
     from harness.cell.run import run_cell, summary_table, train_worker
@@ -63,4 +64,5 @@ def main(cfg: DictConfig) -> dict:
 
 
 if __name__ == "__main__":
+    sys.argv[1:] = main_job_argv(sys.argv[1:])
     main()

@@ -29,6 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from harness.compose import MAIN_JOB
 from harness.records import jobs
 from harness.report.tables import markdown
 
@@ -36,7 +37,7 @@ from harness.report.tables import markdown
 def one_run(overrides: list[str], keep: Path | None = None) -> dict[str, float]:
     tmp = Path(tempfile.mkdtemp(prefix="main-job-", dir=keep))
     env = {**os.environ, "FOCAL_HARNESS_CACHE": str(tmp / "cache")}
-    cmd = [sys.executable, "-m", "harness.sweep", f"run.root={tmp / 'runs'}", *overrides]
+    cmd = [sys.executable, "-m", "harness.sweep", *MAIN_JOB, f"run.root={tmp / 'runs'}", *overrides]
     t0 = time.time()
     proc = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     t1 = time.time()
@@ -60,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m perf.main_job", description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--keep", type=Path, default=None, help="make the run folders here (default: system temp)")
-    ap.add_argument("overrides", nargs="*", help="after --: overrides for python -m harness.sweep")
+    ap.add_argument("overrides", nargs="*", help="after --: overrides on top of the main job (experiment=toy)")
     args = ap.parse_args(argv)
     runs = []
     for i in range(args.runs):

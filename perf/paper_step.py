@@ -20,7 +20,7 @@ another (interleaved over ``--repeats``), all with paper_mini's ``train`` node (
 Seconds per step come from the same timer in every arm (``harness.cell.timing.StepTimer``);
 ``--warmup`` first steps (default 1) are left out; each column is the median over repeats.
 
-    python -m perf.paper_step --steps 4 --repeats 2     # the figures in docs/guides/judge-server.md
+    python -m perf.paper_step --steps 4 --repeats 2     # the figures in docs/notes/2026-12-05-paper-mini-step-time.md
     python -m perf.paper_step --steps 2                 # the smallest check, one measured step
     python -m perf.paper_step --arms rules bare --repeats 3   # the harness overhead alone, minutes
 """

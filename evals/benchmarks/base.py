@@ -116,6 +116,14 @@ def check_items(name: str, items: Sequence[Example], judge: Judge) -> None:
 # ----------------------------------------------------------------------------- shared helpers
 
 
+def shipped(path: str) -> str:
+    """``fixtures:real/ifeval/input_data.jsonl`` -> that file in the installed ``evals/fixtures/``; else as given.
+
+    A preset names the samples it evaluates on this way, so it finds them from any working directory.
+    """
+    return str(FIXTURES / path.removeprefix("fixtures:")) if path.startswith("fixtures:") else path
+
+
 def load_source(path: str | None, hub_id: str | None, split: str, fixture: Path,
                 name: str | None = None, data_files: str | None = None) -> tuple[list[dict[str, Any]], str]:
     """(rows, source label) from a local file, a hub dataset, or the bundled fixture.
@@ -124,6 +132,7 @@ def load_source(path: str | None, hub_id: str | None, split: str, fixture: Path,
     ``data_files`` selects one file of a hub repository (e.g. Arena-Hard's question.jsonl).
     """
     if path:
+        path = shipped(path)
         return read_rows(path, "benchmark"), str(path)
     if hub_id:
         import datasets

@@ -30,7 +30,7 @@ CASES = [  # (overrides, the typo, valid values the error must name)
 def test_closed_choice_typo_fails_at_compose_naming_valid_values(overrides, typo, valid):
     register()
     with pytest.raises(ConfigCompositionException) as info:
-        compose_config("config", ["~experiment", *overrides])
+        compose_config("config", list(overrides))
     msg = f"{info.value} {info.value.__cause__}"
     assert typo in msg
     for v in valid:

@@ -23,7 +23,7 @@ def offline(monkeypatch, tmp_path):
 
 
 def _data(name, *more):
-    return compose(["~experiment", f"data={name}", *more])[0].data
+    return compose([f"data={name}", *more])[0].data
 
 
 @pytest.mark.parametrize("name", HUB)

@@ -28,7 +28,7 @@ STEPS = 6
 # the resume tests' cell, as a two-job multirun on the local launcher, judged over HTTP by the
 # loopback judge server (so a judge cache is written and killed mid-use); no post-sweep report
 # (the test builds both reports the same way)
-SWEEP = ["-m", "~experiment", "hydra/launcher=local", "method=static,focal", "data.limit=8", f"train.max_steps={STEPS}",
+SWEEP = ["-m", "hydra/launcher=local", "method=static,focal", "data.limit=8", f"train.max_steps={STEPS}",
          "train.save_steps=2", "benchmark=toy_heldout", "benchmark.limit=2", "eval.max_new_tokens=8",
          "tracking=none", "scale.cpus_per_task=1", "judge=openai", "judge.require_api_key=false",
          "judge.mode=rubric", "+hydra.callbacks.sweep_summary.report=false"]
@@ -145,7 +145,7 @@ def judge_server():
     from harness.compose import compose_sweep as compose
     from tests.support.testserver import JudgeTestServer
 
-    cfg, _ = compose(["~experiment", "data.limit=8"])
+    cfg, _ = compose(["data.limit=8"])
     train, held = load_training_examples(cfg.data)
     srv = JudgeTestServer(latency=LATENCY, record=False).start()
     srv.register(*(e.rubric for e in [*train, *held]))  # the server scores as the rules judge would

@@ -62,7 +62,7 @@ def test_default_is_the_toy_sweep_and_smoke_is_one_cell():
     assert choices["experiment"] == "toy" and choices["benchmark"] == "toy_suite"
     assert "toy_heldout" in cfg.benchmark.suite and cfg.data.heldout_fraction > 0
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base=None):
-        full = hcompose("config", return_hydra_config=True)
+        full = hcompose("config", overrides=["experiment=toy"], return_hydra_config=True)
         smoke = hcompose("config", overrides=["experiment=smoke"], return_hydra_config=True)
     assert str(full.hydra.mode) in ("MULTIRUN", "RunMode.MULTIRUN")
     params = full.hydra.sweeper.params
@@ -73,6 +73,32 @@ def test_default_is_the_toy_sweep_and_smoke_is_one_cell():
     assert full.hydra.launcher._target_.endswith("JoblibLauncher")
     assert str(smoke.hydra.mode) in ("RUN", "RunMode.RUN") and not smoke.hydra.sweeper.params
     assert smoke.benchmark._target_ == "evals.benchmarks.ifeval.IFEval"
+
+
+def test_no_override_is_the_main_job_and_any_override_composes_the_plain_root():
+    """A bare command gets the toy preset; a command that names anything gets no toy value it did not ask for."""
+    from core.config import TrainConf
+
+    bare, bare_ch = compose()
+    toy, toy_ch = compose(["experiment=toy"])
+    assert OmegaConf.to_container(bare) == OmegaConf.to_container(toy) and bare_ch == toy_ch
+    plain, plain_ch = compose(["method=focal"])
+    assert plain_ch["method"] == "focal" and plain_ch.get("experiment") in (None, "None", "null")
+    assert plain_ch["benchmark"] == "ifeval" and plain.run.sweep != toy.run.sweep
+    assert OmegaConf.to_container(plain.train) == OmegaConf.to_container(OmegaConf.structured(TrainConf))
+    assert plain.report.train_end != toy.report.train_end and plain.scale.cpus_per_task != toy.scale.cpus_per_task
+    paper, paper_ch = compose(["experiment=paper"])
+    assert paper_ch["experiment"] == "paper" and paper.train.learning_rate != toy.train.learning_rate
+
+
+def test_cli_adds_the_main_job_only_to_a_command_without_overrides():
+    from harness.compose import main_job_argv
+
+    assert main_job_argv([]) == ["experiment=toy"]
+    assert main_job_argv(["--cfg", "job"]) == ["--cfg", "job", "experiment=toy"]
+    assert main_job_argv(["-m", "-c", "hydra", "-p", "hydra.sweeper"])[-1] == "experiment=toy"
+    for argv in (["method=focal"], ["-m", "hydra/launcher=slurm", "scale=qwen3_8b"], ["--cfg", "job", "seed=1"]):
+        assert main_job_argv(argv) == argv
 
 
 @pytest.mark.parametrize(("group", "name"), _options(), ids=lambda x: str(x))
@@ -178,11 +204,11 @@ def test_every_train_field_reaches_trl_under_its_name(tmp_path):
     }
     derived = {"prompts_per_step"}  # reaches TRL as the per-device batch (tests/harness/cell/test_batch.py)
     assert set(changed) | derived == {f.name for f in dataclasses.fields(TrainConf)}  # a new field needs a line here
-    cfg, _ = compose(["~experiment", *(f"train.{k}={v}" for k, v in changed.items())])
+    cfg, _ = compose([f"train.{k}={v}" for k, v in changed.items()])
     args = grpo_args(cfg.train, cfg.seed, tmp_path / "ckpt", gpu_plan(cfg.scale), [])
     got = {k: getattr(args, k) for k in changed}
     assert got == changed
-    cfg, _ = compose(["~experiment", *(f"train.{k}={v}" for k, v in changed.items()), "train.prompts_per_step=4"])
+    cfg, _ = compose([*(f"train.{k}={v}" for k, v in changed.items()), "train.prompts_per_step=4"])
     args = grpo_args(cfg.train, cfg.seed, tmp_path / "ckpt", gpu_plan(cfg.scale), [], world_size=1)
     assert args.per_device_train_batch_size == 4 * 3 // 2  # prompts x num_generations / (1 process x 2 accumulation)
     assert type(args.loss_type) is str and type(args.scale_rewards) is str  # plain strings for TRL
@@ -199,6 +225,9 @@ def test_cli_cfg_job_and_compose_errors(tmp_path):
     shown = _cli("--cfg", "job", cwd=tmp_path)
     assert shown.returncode == 0, shown.stderr
     assert "method:" in shown.stdout and "_target_: methods.static.Static" in shown.stdout
+    assert "sweep: toy" in shown.stdout  # a bare command shows (and runs) the main job
+    plain = _cli("--cfg", "job", "method=focal", cwd=tmp_path)
+    assert plain.returncode == 0 and "methods.focal.Focal" in plain.stdout and "sweep: toy" not in plain.stdout
     bad = _cli("method=nope", cwd=tmp_path)
     assert bad.returncode != 0
     assert "Could not find 'method/nope'" in bad.stderr and "Available options in 'method'" in bad.stderr
@@ -209,10 +238,10 @@ def test_cli_cfg_job_and_compose_errors(tmp_path):
 
 def test_method_mode_is_an_enum_naming_its_values():
     with pytest.raises(ConfigCompositionException) as info:
-        compose(["~experiment", "method=focal", "method.mode=referenc"])
+        compose(["method=focal", "method.mode=referenc"])
     cause = str(info.value.__cause__)
     assert "referenc" in cause and "group" in cause and "reference" in cause
-    cfg, _ = compose(["~experiment", "method=focal", "method.mode=reference"])
+    cfg, _ = compose(["method=focal", "method.mode=reference"])
     assert instantiate(cfg.method).stateful
 
 
@@ -228,7 +257,7 @@ def test_method_defaults_are_written_once_in_the_signature():
     for name in method_names():
         own = {k: v for k, v in OmegaConf.load(CONF_DIR / "method" / f"{name}.yaml").items()
                if k not in ("defaults", "_target_", "base_weights")}
-        cfg, _ = compose(["~experiment", f"method={name}"])
+        cfg, _ = compose([f"method={name}"])
         cls = get_class(cfg.method._target_)
         derived = [c for c in components("method").values() if getattr(c, "__signature_of__", None) is cls]
         assert derived, f"{cls.__name__}: put @component on the class (schema from its signature), not on a dataclass"
@@ -254,7 +283,7 @@ def test_judge_and_benchmark_defaults_are_written_once(group):
     for path in sorted((CONF_DIR / group).glob("*.yaml")):
         raw = OmegaConf.load(path)
         own = {k: v for k, v in OmegaConf.to_container(raw).items() if k not in ("defaults", "_target_")}
-        cfg, _ = compose(["~experiment", f"{group}={path.stem}"])
+        cfg, _ = compose([f"{group}={path.stem}"])
         node = cfg[group]
         if group == "benchmark" and "suite" in node:  # the suite names members; its schema is a dataclass
             from evals.benchmarks.suite import SuiteConf

@@ -34,7 +34,7 @@ def _sweep(tmp_path: Path, cache: Path, *overrides: str) -> subprocess.Completed
     )
 
 
-CELL = ("experiment=smoke", "train.max_steps=4")  # one single-benchmark cell (the default is the toy sweep)
+CELL = ("experiment=smoke", "train.max_steps=4")  # one single-benchmark cell
 
 
 def test_default_cell_end_to_end(tmp_path, tiny_cache, tiny_model):
@@ -114,10 +114,10 @@ def test_default_cell_end_to_end(tmp_path, tiny_cache, tiny_model):
 
 
 def test_main_job_is_the_toy_sweep_with_its_report(tmp_path, tiny_cache):
-    """``python -m harness.sweep`` with no arguments is the toy sweep; here at small sizes (two jobs,
-    2 GRPO steps, 2 items per benchmark), the same code path: local launcher, one job per
+    """``python -m harness.sweep`` with no arguments is the toy sweep (``experiment=toy``); here at small
+    sizes (two jobs, 2 GRPO steps, 2 items per benchmark), the same code path: one job per
     (method, seed) training once and evaluating the whole suite, then the report."""
-    small = ["method=static,focal", "seed=0", "train.max_steps=2", "train.per_device_train_batch_size=8",
+    small = ["experiment=toy", "method=static,focal", "seed=0", "train.max_steps=2", "train.per_device_train_batch_size=8",
              "train.max_completion_length=12", "eval.max_new_tokens=8", "benchmark.limit=2", "tracking=none"]
     proc = _sweep(tmp_path, tiny_cache, *small)
     assert proc.returncode == 0, proc.stderr[-4000:]

@@ -26,7 +26,6 @@ from tests.support.resume_util import (
 )
 
 CELL = [
-    "~experiment",
     "method=static",
     "data.limit=8",
     "train.max_steps=4",
@@ -55,7 +54,7 @@ def judge_server():
     from harness.compose import compose_sweep as compose
     from tests.support.testserver import JudgeTestServer
 
-    cfg, _ = compose(["~experiment", "data.limit=8"])
+    cfg, _ = compose(["data.limit=8"])
     train, held = load_training_examples(cfg.data)
     srv = JudgeTestServer(record=False).start()
     srv.register(*(e.rubric for e in [*train, *held]))  # it scores as the rules judge would

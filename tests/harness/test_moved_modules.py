@@ -1,40 +1,38 @@
-"""Modules moved in 0.2 keep their old names for one release: they import and run, with one deprecation line."""
+"""No aliases for module names that no release ever had: the regrouped modules answer only to their new names.
+
+Nothing was published before the regrouping (CHANGELOG.md), so an old name is a mistake in new code, and
+it must fail at once rather than import through a shim.
+"""
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
-import subprocess
 import sys
 
 import pytest
 
-from core.config import REPO_ROOT
-from harness import MOVED
+import harness
+
+OLD_TO_NEW = {  # the regrouping's renames (CHANGELOG.md, "Regrouped")
+    "harness.store": "harness.records.store",
+    "harness.simulate": "harness.tools.simulate",
+    "harness.train": "harness.cell.train",
+    "harness.schema": "harness.compose",
+    "harness.tiny": "harness.models.tiny",
+    "harness.report.keys": "harness.report.families",
+    "core.completion": "core.strict_completion",
+    "evals.layer": "evals.evaluation",
+}
 
 
-@pytest.mark.parametrize("old,new", sorted(MOVED.items()))
-def test_every_old_name_points_at_a_module_that_exists_and_no_file_keeps_the_old_name(old, new):
+@pytest.mark.parametrize(("old", "new"), sorted(OLD_TO_NEW.items()))
+def test_old_names_are_gone_and_new_names_import(old, new):
     assert importlib.util.find_spec(new) is not None
-    assert not (REPO_ROOT / (old.replace(".", "/") + ".py")).exists()
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module(old)
 
 
-def test_old_command_runs_the_moved_module_with_one_deprecation_line():
-    r = subprocess.run([sys.executable, "-m", "harness.simulate", "--help"], cwd=REPO_ROOT,
-                       capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr
-    assert "usage" in r.stdout.lower()
-    notes = [line for line in r.stderr.splitlines() if "deprecated" in line]
-    assert notes == ["harness.simulate is deprecated (moved to harness.tools.simulate); the old name goes in 0.3"]
-
-
-def test_old_import_gives_the_moved_code():
-    code = "import harness.store as s, harness.records.store as n; print(s.config_hash({'a': 1}) == n.config_hash({'a': 1}))"
-    r = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0 and r.stdout.strip() == "True", r.stderr
-    assert "harness.store is deprecated (moved to harness.records.store)" in r.stderr
-
-
-def test_an_unknown_module_still_fails_to_import():
-    r = subprocess.run([sys.executable, "-c", "import harness.no_such_module"], cwd=REPO_ROOT,
-                       capture_output=True, text=True, timeout=60)
-    assert r.returncode != 0 and "ModuleNotFoundError" in r.stderr
+def test_no_import_hook_is_installed():
+    assert not hasattr(harness, "MOVED")
+    assert not [f for f in sys.meta_path if type(f).__module__.startswith(("harness", "core", "evals", "methods"))]

@@ -31,7 +31,7 @@ def test_every_benchmark_yaml_is_a_suite_member_and_the_default_suite():
                         if "all" in (OmegaConf.load(p).get("defaults") or [])}  # toy_suite: a subset of all
     yamls = sorted(p.stem for p in (CONF_DIR / "benchmark").glob("*.yaml") if p.stem not in suites)
     assert members() == yamls
-    cfg, _ = compose(["~experiment", "benchmark=all"])
+    cfg, _ = compose(["benchmark=all"])
     assert list(cfg.benchmark.suite) == yamls
     for name, cls in benchmark_classes().items():
         assert cls.name == name

@@ -18,7 +18,7 @@ from harness.compose import compose_sweep as compose
 from harness.records.keys import key_fields
 from harness.records.store import config_hash, to_container
 
-BASE = ["~experiment", "benchmark=toy_heldout"]
+BASE = ["benchmark=toy_heldout"]
 
 
 def _policy_key(*overrides: str) -> str:

@@ -18,7 +18,7 @@ from tests.support.resume_util import (
 )
 
 # the cell, smaller: 6 training prompts, 2 per step, so an epoch is 3 steps
-BASE = ["~experiment", "data.limit=8", "train.max_steps=6", "train.save_steps=2", "benchmark=toy_heldout",
+BASE = ["data.limit=8", "train.max_steps=6", "train.save_steps=2", "benchmark=toy_heldout",
         "benchmark.limit=2", "eval.max_new_tokens=8", "tracking=none"]
 
 # (case, overrides, checkpoint after which the run is killed)

@@ -20,7 +20,7 @@ GROUPS = sorted(p.name for p in CONF.iterdir() if p.is_dir() and p.name not in (
 
 def options() -> list[list[str]]:
     """One override list per option of every group in conf/, and each experiment preset."""
-    out = [["~experiment", f"{g}={p.stem}"] for g in GROUPS for p in sorted((CONF / g).glob("*.yaml"))]
+    out = [[f"{g}={p.stem}"] for g in GROUPS for p in sorted((CONF / g).glob("*.yaml"))]
     return out + [[f"experiment={p.stem}"] for p in sorted((CONF / "experiment").glob("*.yaml"))]
 
 
@@ -94,7 +94,7 @@ def test_each_field_moves_exactly_the_keys_its_class_says(composed):
 
 @functools.cache
 def _keys_of(overrides: tuple[str, ...]) -> tuple[str, str]:
-    cfg, choices = compose(["~experiment", "benchmark=toy_heldout", *overrides])
+    cfg, choices = compose(["benchmark=toy_heldout", *overrides])
     p, c = cell_dirs(cfg, choices)
     return p.key, c.key
 

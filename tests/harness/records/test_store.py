@@ -54,7 +54,7 @@ def test_redact_keeps_token_counts_and_tokenizers():
 
 def test_layout_shares_policy_across_benchmarks_and_separates_methods(tmp_path):
     root = f"run.root={tmp_path}"
-    one = "experiment=smoke"  # a single-benchmark cell (the default is the toy sweep over a suite)
+    one = "experiment=smoke"  # a single-benchmark cell
     a_cfg, a_ch = compose([root, one])
     p1, c1 = cell_dirs(a_cfg, a_ch)
     b_cfg, b_ch = compose([root, one, "benchmark.limit=3"])
@@ -73,7 +73,7 @@ def test_suite_job_lays_out_one_cell_per_member_sharing_one_policy(tmp_path):
     from harness.cell.run import member_cells
 
     root = f"run.root={tmp_path}"
-    cfg, ch = compose([root])  # the default toy sweep's job: benchmark=all (six fixtures + toy_heldout)
+    cfg, ch = compose([root, "experiment=toy"])  # the main job's: benchmark=toy_suite (fixtures + toy_heldout)
     members = member_cells(cfg, ch)
     names = [m[1]["benchmark"] for m in members]
     assert names == list(cfg.benchmark.suite) and "toy_heldout" in names
@@ -84,7 +84,7 @@ def test_suite_job_lays_out_one_cell_per_member_sharing_one_policy(tmp_path):
     for n, c in zip(names, cells, strict=True):
         assert c.path.name.startswith(f"static-tiny-s0-{n}-")
     # a member cell is the cell a single-benchmark job with the same settings would write
-    one_cfg, one_ch = compose([root, "benchmark=ifeval"])
+    one_cfg, one_ch = compose([root, "experiment=toy", "benchmark=ifeval"])
     assert cell_dirs(one_cfg, one_ch)[1].path == cells[names.index("ifeval")].path
     # the held-out benchmark's data is the root config's data
     held = members[names.index("toy_heldout")][0]
@@ -210,7 +210,7 @@ def test_a_cell_killed_during_evaluation_reruns_into_one_eval_row(tmp_path, forc
     from harness.records.store import read_jsonl
     from harness.records.tracking import write_outputs
 
-    cfg, choices = compose(["~experiment", f"run.root={tmp_path}", "benchmark=toy_heldout", "tracking=none",
+    cfg, choices = compose([f"run.root={tmp_path}", "benchmark=toy_heldout", "tracking=none",
                             f"run.force={force}"])
     policy, cell = cell_dirs(cfg, choices)
     ev = _fake_evaluation(3)
@@ -256,7 +256,7 @@ def test_a_finished_policy_trained_again_starts_from_step_0(tmp_path, monkeypatc
     that never finished keeps them and resumes."""
     import harness.cell.train as train
 
-    cfg, choices = compose(["~experiment", f"run.root={tmp_path}", "benchmark=toy_heldout", "tracking=none",
+    cfg, choices = compose([f"run.root={tmp_path}", "benchmark=toy_heldout", "tracking=none",
                             f"run.force={force}"])
     policy, _ = cell_dirs(cfg, choices)
     ckpt = policy.path / train.CHECKPOINTS / "checkpoint-2"
