@@ -58,6 +58,7 @@ from evals.benchmarks.base import (
     require,
     sample,
     select,
+    shipped,
     strict_complete,
 )
 from evals.judges.base import Judge, JudgeRequest
@@ -103,7 +104,7 @@ def load_baselines(paths: Sequence[str] | None, hub_id: str | None, split: str,
     out: dict[tuple[str, str], str] = {}
     sources: list[tuple[list[dict[str, Any]], str]] = []
     if paths:
-        sources = [(read_rows(p, "benchmark"), str(p)) for p in paths]
+        sources = [(read_rows(shipped(str(p)), "benchmark"), str(p)) for p in paths]  # fixtures:... ships with evals
     elif hub_id and data_files:
         sources = [load_source(None, hub_id, split, FIXTURE, data_files=f) for f in data_files]
     else:
