@@ -20,7 +20,7 @@ from core.rubric import Example, Rubric
 from core.scores import oriented  # noqa: F401 (re-exported)
 from evals.judges.base import Judge, JudgeRequest, normalize
 from harness.cell.timing import Parts
-from methods.base import Method, build_batch
+from methods.base import Aggregate, Method, ScoreBatch, build_batch
 from methods.diagnostics import rollout_weights, summarize
 
 
@@ -43,9 +43,11 @@ class RubricReward:
     __name__ = "rubric"  # TRL names the reward column after this
 
     def __init__(self, judge: Judge, method: Method, timer: Parts | None = None,
-                 examples: Sequence[Example] = ()) -> None:
+                 examples: Sequence[Example] = (),
+                 recorder: Callable[[ScoreBatch, Aggregate], None] | None = None) -> None:
         self.judge = judge
         self.method = method
+        self.recorder = recorder  # sees every (batch, aggregate): the per-step verdicts (harness.cell.verdicts)
         self.timer = timer or Parts()  # judge and whole-reward seconds (harness.cell.timing)
         # the training examples by id: the dataset TRL iterates carries ids, not rubrics (training_dataset)
         self._rubrics: dict[str, Rubric] = {e.id: e.rubric for e in examples}
@@ -101,6 +103,8 @@ class RubricReward:
         w0 = [self.method.base_weights(k, rows[i][1], rb) for k, i, rb in zip(keys, first, rbs, strict=True)]
         batch = build_batch(groups, w0, [rb.kinds for rb in rbs], keys, [[c.tags for c in rb.criteria] for rb in rbs])
         agg = self.method(batch)
+        if self.recorder is not None:
+            self.recorder(batch, agg)
         rewards: list[float | None] = [None] * len(rows)
         weights_json = [""] * len(rows)
         per_rollout = rollout_weights(batch, agg)  # group-major, trimmed to each rubric

@@ -22,6 +22,7 @@ from evals.judges.base import Judge
 from harness.cell.rewards import RubricReward
 from harness.cell.timing import StepTimer
 from harness.cell.timing import summarize as summarize_timing
+from harness.cell.verdicts import VerdictLog
 from harness.models.resolve import resolve_model
 from harness.records.store import RunDir, atomic_write_json, read_jsonl
 from harness.records.tracking import JsonlMirror
@@ -206,7 +207,8 @@ def train_policy(
     ckpt_dir = policy.path / CHECKPOINTS
     args = grpo_args(job.train, job.seed, ckpt_dir, gpu, report_to, job.scale.get("thinking"))
     timer = StepTimer()
-    reward = RubricReward(judge, method, timer=timer.parts, examples=train_examples)
+    verdict_log = VerdictLog(policy.path, job.train.get("scale_rewards", "group"))
+    reward = RubricReward(judge, method, timer=timer.parts, examples=train_examples, recorder=verdict_log)
     resume = last_checkpoint(ckpt_dir)
     if int(os.environ.get("RANK", "0")) == 0:
         drop_incomplete(ckpt_dir, resume)
@@ -218,7 +220,7 @@ def train_policy(
         args=args,
         train_dataset=training_dataset(train_examples),
         processing_class=tok,
-        callbacks=[JsonlMirror(policy)],
+        callbacks=[JsonlMirror(policy), verdict_log],
         peft_config=peft_config(job.peft),
     )
     timer.attach(trainer)
