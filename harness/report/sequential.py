@@ -261,3 +261,17 @@ def look_of(n: int, looks: Sequence[int]) -> int | None:
     """The last planned look (0-based) that ``n`` pairs reach, or None before the first."""
     reached = [i for i, k in enumerate(looks) if n >= k]
     return reached[-1] if reached else None
+
+
+MEAN = "mean:"
+
+
+def metric_column(cells, metric: str):
+    """A metric's values per cell, or None when the records lack it. ``mean:a,b,c`` is the macro-average
+    of metrics a, b, c (each criterion weighs the same, so no single one dominates an outcome)."""
+    if metric.startswith(MEAN):
+        parts = [m.strip() for m in metric[len(MEAN):].split(",") if m.strip()]
+        if not parts or any(p not in cells for p in parts):
+            return None
+        return cells[parts].mean(axis=1, skipna=False)
+    return cells[metric] if metric in cells else None

@@ -24,7 +24,7 @@ import pandas as pd
 from scipy import stats
 
 from harness.report.load import load_sweep
-from harness.report.sequential import boundaries, crossing, drift_for_power
+from harness.report.sequential import boundaries, crossing, drift_for_power, metric_column
 from harness.report.tables import markdown
 
 MAX_N = 2000
@@ -79,14 +79,16 @@ def smallest_n(power_of, target: float) -> int | None:
 
 def pilot(cells: pd.DataFrame, metric: str, target: str, baseline: str) -> dict[str, float]:
     """The pilot's spread of ``metric``: each arm's SD over seeds and the SD of the paired differences."""
-    if metric not in cells:
+    values = metric_column(cells, metric)
+    if values is None:
         raise SystemExit(f"plan: no metric {metric!r} in the records (have: {', '.join(sorted(cells.columns))})")
+    cells = cells.assign(_outcome=values)
     arms = {}
     for arm in (target, baseline):
-        sub = cells[cells["method"] == arm].dropna(subset=[metric])
+        sub = cells[cells["method"] == arm].dropna(subset=["_outcome"])
         if sub.empty:
             raise SystemExit(f"plan: no {arm!r} cells with {metric!r} in the records")
-        arms[arm] = sub.groupby("seed")[metric].mean()
+        arms[arm] = sub.groupby("seed")["_outcome"].mean()
     a, b = arms[target], arms[baseline]
     shared = sorted(set(a.index) & set(b.index))
     d = (a[shared] - b[shared]).to_numpy(float)
@@ -94,6 +96,15 @@ def pilot(cells: pd.DataFrame, metric: str, target: str, baseline: str) -> dict[
             "sd_a": float(a.std(ddof=1)), "sd_b": float(b.std(ddof=1)),
             "sd_diff": float(np.std(d, ddof=1)) if len(d) >= 2 else math.nan,
             "corr": float(np.corrcoef(a[shared], b[shared])[0, 1]) if len(d) >= 3 else math.nan}
+
+
+def sd_bound(sd: float, n: int, level: float | None) -> float:
+    """The pilot's SD, or (``level``) its upper one-sided confidence bound ``s sqrt((n-1) / chi2_{1-level, n-1})``:
+    a pilot of 3 seeds estimates an SD to within a factor of about 2, and planning on the point estimate
+    then gives a study with far less power than stated."""
+    if level is None or n < 2 or math.isnan(sd):
+        return sd
+    return sd * math.sqrt((n - 1) / stats.chi2.ppf(1 - level, n - 1))
 
 
 def needed(p: dict[str, float], delta: float, design: str, alpha: float, power: float, sims: int) -> int | None:
@@ -118,11 +129,15 @@ def render(cells: pd.DataFrame, args: argparse.Namespace) -> str:
     out = []
     for metric in args.metric:
         p = pilot(cells, metric, args.target, args.baseline)
+        if args.sd_bound is not None:
+            p["sd_diff"] = sd_bound(p["sd_diff"], p["pairs"], args.sd_bound)
+            p["sd_a"], p["sd_b"] = sd_bound(p["sd_a"], p["n_a"], args.sd_bound), sd_bound(p["sd_b"], p["n_b"], args.sd_bound)
         if args.design == "paired" and p["pairs"] < 2:
             raise SystemExit(f"plan: {metric}: {p['pairs']} seed(s) shared by {args.target} and {args.baseline}; "
                              "a paired plan needs >= 2 (or use --design unpaired)")
         out += [f"## {metric}: {args.target} vs {args.baseline} ({args.design}, two-sided alpha {args.alpha}, "
                 f"power {args.power})", "",
+                *([f"SDs below are the pilot's upper {args.sd_bound:.0%} confidence bounds", ""] if args.sd_bound else []),
                 markdown(["seeds", "shared", f"{args.target} mean (SD)", f"{args.baseline} mean (SD)",
                           "SD of paired differences", "correlation"],
                          [[f"{p['n_a']}, {p['n_b']}", p["pairs"], f"{p['mean_a']:.3f} ({p['sd_a']:.3f})",
@@ -138,10 +153,14 @@ def render(cells: pd.DataFrame, args: argparse.Namespace) -> str:
                 markdown(["difference", "seed pairs (paired t)", "seeds per arm (Welch)"], rows), ""]
         sd = p["sd_diff"] if args.design == "paired" else math.sqrt(p["sd_a"] ** 2 + p["sd_b"] ** 2)
         for delta in args.delta:
-            looks = planned_looks(args.looks, needed(p, delta, args.design, args.alpha, args.power, args.sims))
+            n_fixed = needed(p, delta, args.design, args.alpha, args.power, args.sims)
+            looks = planned_looks(args.looks, n_fixed)
             if looks is None:
                 continue
             s = schedule(looks, sd, delta, args.alpha, args.power, args.boundary)
+            if "," not in args.looks:  # evenly spaced: the last look at the fixed design's pairs x the inflation
+                looks = planned_looks(args.looks, math.ceil(n_fixed * s["inflation"]))
+                s = schedule(looks, sd, delta, args.alpha, args.power, args.boundary)
             b = s["bounds"]
             rows = [[k + 1, n, f"{t:.2f}", f"{c:.3f}", f"{2 * stats.norm.sf(c):.4f}",
                      "-" if math.isnan(f) else f"{f:.3f}", f"{a:.4f}"]
@@ -173,7 +192,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m harness.tools.plan", description=__doc__.split("\n\n")[0])
     ap.add_argument("records", help="pilot records: a sweep or records folder (cells/<cell>/result.json)")
     ap.add_argument("--benchmark", required=True)
-    ap.add_argument("--metric", action="append", required=True, help="a result metric ('score' = the primary)")
+    ap.add_argument("--metric", action="append", required=True,
+                    help="a result metric ('score' = the primary; 'mean:a,b' = the macro-average of a and b)")
     ap.add_argument("--target", default="focal")
     ap.add_argument("--baseline", default="static")
     ap.add_argument("--delta", type=float, action="append", default=None, help="difference to detect (repeatable)")
@@ -182,6 +202,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--boundary", choices=("ld-obf", "obf"), default="ld-obf")
     ap.add_argument("--alpha", type=float, default=0.05)
     ap.add_argument("--power", type=float, default=0.8)
+    ap.add_argument("--sd-bound", type=float, default=None,
+                    help="plan on the SDs' upper one-sided confidence bound at this level (e.g. 0.8), not the estimate")
     ap.add_argument("--sims", type=int, default=20_000, help="simulations per Welch power (seeded)")
     args = ap.parse_args(argv)
     args.delta = args.delta or [0.02, 0.05, 0.1]

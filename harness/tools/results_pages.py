@@ -31,7 +31,7 @@ from harness.report.build import Report, build_report
 from harness.report.cli import write_report
 from harness.report.load import load_sweep
 from harness.report.render import render_markdown
-from harness.report.sequential import boundaries, decide, look_of, run_test
+from harness.report.sequential import boundaries, decide, look_of, metric_column, run_test
 from harness.report.tables import markdown
 
 RESULTS = REPO_ROOT / "docs" / "results"
@@ -139,12 +139,14 @@ def outcome_head(confidence: float, design: str = "unpaired") -> list[str]:
 def seed_values(cells: pd.DataFrame, o: Outcome) -> tuple[dict[int, float], dict[int, float]]:
     """{seed: value} of the outcome's metric for its target and baseline (NaN-free)."""
     sub = cells[cells["benchmark"] == o.benchmark]
-    if o.metric not in sub:
+    values = metric_column(sub, o.metric)
+    if values is None:
         return {}, {}
+    sub = sub.assign(_outcome=values)
     out = []
     for arm in (o.target, o.baseline):
-        g = sub[sub["method"] == arm].dropna(subset=[o.metric])
-        out.append({int(k): float(v) for k, v in g.groupby("seed")[o.metric].mean().items()})
+        g = sub[sub["method"] == arm].dropna(subset=["_outcome"])
+        out.append({int(k): float(v) for k, v in g.groupby("seed")["_outcome"].mean().items()})
     return out[0], out[1]
 
 

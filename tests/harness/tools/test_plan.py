@@ -101,3 +101,15 @@ def test_plan_cli_on_the_committed_graded_records(capsys):
 def test_plan_refuses_a_missing_metric_in_one_line():
     with pytest.raises(SystemExit, match="plan: no metric 'nope' in the records"):
         P.main([str(GRADED), "--benchmark", "toy_heldout", "--metric", "nope"])
+
+
+def test_macro_averaged_outcomes_and_a_conservative_sd():
+    import pandas as pd
+
+    cells = pd.DataFrame({"a": [0.2, 0.4], "b": [0.6, np.nan]})
+    assert S.metric_column(cells, "mean:a,b").tolist()[0] == pytest.approx(0.4)
+    assert math.isnan(S.metric_column(cells, "mean:a,b").tolist()[1])  # a missing part is not averaged away
+    assert S.metric_column(cells, "mean:a,nope") is None and S.metric_column(cells, "nope") is None
+    # the upper 80 % bound of an SD from 3 values: s * sqrt(2 / chi2_{0.2, 2})
+    assert P.sd_bound(1.0, 3, 0.8) == pytest.approx(math.sqrt(2 / stats.chi2.ppf(0.2, 2)))
+    assert P.sd_bound(1.0, 3, None) == 1.0
