@@ -33,9 +33,6 @@ from omegaconf import OmegaConf
 from harness.records import verdicts
 from methods.base import KINDS, BaseWeights, Method, ScoreBatch, weighted_mean
 
-BANDS = ("low", "mid", "high")
-HIGH, LOW = 0.8, 0.35
-
 
 @dataclass
 class Step:
