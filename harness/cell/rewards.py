@@ -22,7 +22,7 @@ from core.scores import oriented  # noqa: F401 (re-exported)
 from evals.judges.base import Judge, JudgeRequest, normalize
 from harness.cell.starvation import StarvationGuard
 from harness.cell.timing import Parts
-from methods.base import Method, build_batch
+from methods.base import Aggregate, Method, ScoreBatch, build_batch
 from methods.diagnostics import rollout_weights, summarize
 
 STEP_WORK = ("requests", "prompt_tokens", "completion_tokens")  # logged per reward batch as judge/step_*
@@ -50,10 +50,12 @@ class RubricReward:
     step = 0  # the optimizer step the rollouts being scored feed (from TRL's trainer_state)
 
     def __init__(self, judge: Judge, method: Method, timer: Parts | None = None,
-                 examples: Sequence[Example] = (), think_end_token: str = THINK_END) -> None:
+                 examples: Sequence[Example] = (), think_end_token: str = THINK_END,
+                 recorder: Callable[[ScoreBatch, Aggregate], None] | None = None) -> None:
         self.judge = judge
         self.method = method
         self.think_end_token = think_end_token  # scale.think_end_token: where a completion's answer starts
+        self.recorder = recorder  # sees every (batch, aggregate): the per-step verdicts (harness.cell.verdicts)
         self.timer = timer or Parts()  # judge and whole-reward seconds (harness.cell.timing)
         # the training examples by id: the dataset TRL iterates carries ids, not rubrics (training_dataset)
         self._rubrics: dict[str, Rubric] = {e.id: e.rubric for e in examples}
@@ -110,6 +112,8 @@ class RubricReward:
         w0 = [self.method.base_weights(k, rows[i][1], rb) for k, i, rb in zip(keys, first, rbs, strict=True)]
         batch = build_batch(groups, w0, [rb.kinds for rb in rbs], keys, [[c.tags for c in rb.criteria] for rb in rbs])
         agg = self.method(batch)
+        if self.recorder is not None:
+            self.recorder(batch, agg)
         rewards: list[float | None] = [None] * len(rows)
         weights_json = [""] * len(rows)
         per_rollout = rollout_weights(batch, agg)  # group-major, trimmed to each rubric

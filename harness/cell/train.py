@@ -25,6 +25,7 @@ from harness.cell.rewards import RubricReward
 from harness.cell.starvation import JudgeStarved, StarvationGuard
 from harness.cell.timing import StepTimer
 from harness.cell.timing import summarize as summarize_timing
+from harness.cell.verdicts import VerdictLog
 from harness.models.resolve import resolve_model
 from harness.records.store import RunDir, atomic_write_json, read_jsonl
 from harness.records.tracking import JsonlMirror
@@ -281,10 +282,11 @@ def precompute_base_weights(method: Method, examples: list[Any], cache_dir: str)
 
 
 def rubric_reward(job: TrainJob, judge: Judge, method: Method, examples: list[Any],
-                  timer: StepTimer | None = None) -> RubricReward:
-    """The run's one reward function; the judge sees the text after the scale's ``think_end_token``."""
+                  timer: StepTimer | None = None, recorder: Any = None) -> RubricReward:
+    """The run's one reward function; the judge sees the text after the scale's ``think_end_token``;
+    ``recorder`` sees every step's verdicts (``harness.cell.verdicts.VerdictLog``)."""
     return RubricReward(judge, method, timer=timer.parts if timer else None, examples=examples,
-                        think_end_token=str(job.scale.get("think_end_token") or THINK_END))
+                        think_end_token=str(job.scale.get("think_end_token") or THINK_END), recorder=recorder)
 
 
 def train_policy(
@@ -308,7 +310,8 @@ def train_policy(
     ckpt_dir = policy.path / CHECKPOINTS
     args = grpo_args(job.train, job.seed, ckpt_dir, gpu, report_to, job.scale.get("thinking"))
     timer = StepTimer()
-    reward = rubric_reward(job, judge, method, train_examples, timer)
+    verdict_log = VerdictLog(policy.path, job.train.get("scale_rewards", "group"))
+    reward = rubric_reward(job, judge, method, train_examples, timer, recorder=verdict_log)
     resume = last_checkpoint(ckpt_dir)
     if int(os.environ.get("RANK", "0")) == 0:
         drop_incomplete(ckpt_dir, resume)
@@ -320,7 +323,7 @@ def train_policy(
         args=args,
         train_dataset=training_dataset(train_examples),
         processing_class=tok,
-        callbacks=[JsonlMirror(policy)],
+        callbacks=[JsonlMirror(policy), verdict_log],
         peft_config=peft_config(job.peft),
     )
     timer.attach(trainer)

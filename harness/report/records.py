@@ -15,6 +15,7 @@ from pathlib import Path
 
 CELL_FILES = ("DONE", "config.yaml", "result.json", "metrics.jsonl", "samples.jsonl")
 POLICY_FILES = ("DONE", "config.yaml", "metrics.jsonl", "train_result.json")
+POLICY_FOLDERS = ("verdicts",)  # per-step verdicts (harness.records.verdicts): kilobytes per step
 # finished ones only: an unfinished policy has no result yet, and without its checkpoint it trains from step 1
 REQUIRED = {"cells": ("DONE", "result.json"), "policies": ("DONE",)}
 
@@ -48,6 +49,12 @@ def export_records(sweep: Path, dest: Path) -> int:
                         (tmp / sub / d.name).mkdir(parents=True, exist_ok=True)
                         shutil.copy2(d / name, tmp / sub / d.name / name)
                         n += 1
+                if sub == "policies":
+                    for folder in POLICY_FOLDERS:
+                        for f in sorted((d / folder).glob("*.parquet")):
+                            (tmp / sub / d.name / folder).mkdir(parents=True, exist_ok=True)
+                            shutil.copy2(f, tmp / sub / d.name / folder / f.name)
+                            n += 1
         if dest.exists():
             shutil.rmtree(dest)
         tmp.rename(dest)

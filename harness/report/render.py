@@ -66,11 +66,11 @@ def render_pooled(c: Comparison, confidence: float) -> str:
     p = c.pooled
     w, ties, n = p.wins
     against = c.baselines[0] if len(c.baselines) == 1 else f"the strongest of {'/'.join(c.baselines)}"
-    lines = [f"- **wins**: {c.target} beats {against} in **{w} of {n}** (scale, benchmark) comparisons"
-             + (f" ({ties} tie{'s' if ties > 1 else ''})" if ties else "")
-             + " (a win is a positive effect)"]
+    lines = [f"- **Cliff's δ > 0**: {c.target} against {against} in **{w} of {n}** (scale, benchmark) comparisons"
+             + (f" ({ties} with δ = 0)" if ties else "")
+             + " (the sign of Cliff's δ, not of the mean difference Δ: the two can differ)"]
     s = p.sign
-    lines.append("- **sign test** (wins vs losses): " + (s.message if math.isnan(s.pvalue)
+    lines.append("- **sign test** (δ > 0 against δ < 0): " + (s.message if math.isnan(s.pvalue)
                                                           else f"p = {s.pvalue:.4g} ({s.message})"))
     wt = p.wilcoxon
     if math.isnan(wt.pvalue):
@@ -107,12 +107,12 @@ def render_comparison_table(c: Comparison, confidence: float) -> str:
     for r in c.table.itertuples(index=False):
         ci = "n/a (needs ≥ 2 seeds each)" if math.isnan(r.delta_ci_low) else f"[{r.delta_ci_low:+.3f}, {r.delta_ci_high:+.3f}]"
         p = "n/a" if math.isnan(r.welch_p) else f"{r.welch_p:.3g}"
-        win = "yes" if r.effect > 0 else ("tie" if r.effect == 0 else "no")
+        win = "yes" if r.delta > 0 else ("tie" if r.delta == 0 else "no")  # the sign of the mean difference
         rows.append([r.scale, r.benchmark, f"{r.target_mean:.3f} (n={r.target_n})", r.baseline,
                      f"{r.baseline_mean:.3f} (n={r.baseline_n})", f"{r.delta:+.3f}", ci, p, f"{r.effect:+.3f}", win])
     other = "other" if len(c.baselines) == 1 else "best baseline"
     return md_table(["scale", "benchmark", c.target, other, "its mean", "Δ (own units)",
-                     f"Δ {_pct(confidence)}% Welch CI over seeds", "Welch p", "effect (Cliff's δ)", "win"], rows)
+                     f"Δ {_pct(confidence)}% Welch CI over seeds", "Welch p", "effect (Cliff's δ)", "win (Δ > 0)"], rows)
 
 
 def render_comparisons(rep: Report) -> str:

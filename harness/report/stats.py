@@ -4,7 +4,7 @@ Benchmarks report in different units (percent, a 1-10 scale, [0, 1]), so nothing
 units. Each (scale, benchmark) comparison gets a rank-based effect, Cliff's delta over the seeds
 (``P(a > b) - P(a < b)``, in [-1, 1]): defined with one seed and when both sides have zero spread
 (common: a tiny model scores 0 on a hard benchmark for every seed), and unchanged by any increasing
-transform of a benchmark's metric. Wins, the sign test, the Wilcoxon test and the bootstrap CI are
+transform of a benchmark's metric. The counts of positive effects, the sign test, the Wilcoxon test and the bootstrap CI are
 computed on these effects; the raw deltas stay per benchmark, in their own units.
 """
 
@@ -112,7 +112,8 @@ class StatResult:
 
 
 def wins(effects: Sequence[float]) -> tuple[int, int, int]:
-    """(wins, ties, comparisons): a win is a strictly positive effect."""
+    """(effects > 0, effects == 0, comparisons): counts of the sign of the effect (Cliff's δ), which a
+    report labels as such; a "win" in a row of a table is the sign of the mean difference instead."""
     d = np.asarray(effects, dtype=float)
     return int((d > 0).sum()), int((d == 0).sum()), len(d)
 
@@ -125,11 +126,11 @@ def sign_test(effects: Sequence[float]) -> StatResult:
         return StatResult("sign", len(d), message=f"not run: no comparison with a winner (of {len(d)})")
     r = stats.binomtest(w, w + lost, 0.5)
     return StatResult("sign", len(d), float(w), float(r.pvalue),
-                      message=f"{w} wins, {lost} losses, {len(d) - w - lost} ties (ties dropped); two-sided")
+                      message=f"{w} positive, {lost} negative, {len(d) - w - lost} zero (zeros dropped); two-sided")
 
 
 def wilcoxon_test(deltas: Sequence[float]) -> StatResult:
-    """Paired Wilcoxon signed-rank test of the values against 0 (two-sided, scipy defaults)."""
+    """One-sample Wilcoxon signed-rank test of the values (one per comparison) against 0 (two-sided, scipy defaults)."""
     d = np.asarray(deltas, dtype=float)
     n = len(d)
     if n < 2:

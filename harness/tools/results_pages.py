@@ -19,9 +19,10 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from omegaconf import OmegaConf
 
@@ -30,12 +31,13 @@ from harness.report.build import Report, build_report
 from harness.report.cli import write_report
 from harness.report.load import load_sweep
 from harness.report.render import render_markdown
-from harness.report.stats import compare, summarize
+from harness.report.sequential import boundaries, decide, look_of, metric_column, run_test
 from harness.report.tables import markdown
 
 RESULTS = REPO_ROOT / "docs" / "results"
 README = REPO_ROOT / "README.md"
 BEGIN, END = "<!-- results:begin (python -m harness.tools.results_pages) -->", "<!-- results:end -->"
+INDEX_BEGIN, INDEX_END = "<!-- experiments:begin (python -m harness.tools.results_pages) -->", "<!-- experiments:end -->"
 GENERATED = ("index.md", "*.csv", "statistics.json", "*.png")  # what a rebuild writes (and replaces)
 COMPARED = ("index.md", "*.csv", "statistics.json")  # PNG bytes depend on the matplotlib build; not compared
 
@@ -57,6 +59,7 @@ class Outcome:
     target: str
     baseline: str
     mde: float | None = None
+    futility: list[float] = field(default_factory=list)  # the plan's non-binding futility bounds (z), per look
 
 
 @dataclass
@@ -70,6 +73,12 @@ class Page:
     comparisons: list[Comparison] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
     plan: str | None = None  # the plan written before the runs (a file beside page.yaml)
+    short: str | None = None  # the link text in the results index (default: the title)
+    summary: str = ""  # what it compares, one line of the results index
+    design: str = "unpaired"  # the outcomes' test: paired (t over shared seeds) or unpaired (Welch)
+    looks: list[int] = field(default_factory=list)  # planned looks (seed pairs): a group-sequential study
+    boundary: str = "ld-obf"  # its efficacy bounds (harness.report.sequential)
+    alpha: float = 0.05
 
 
 def experiments(root: Path = RESULTS) -> list[Path]:
@@ -96,8 +105,8 @@ def headline(exp: Path, rep: Report) -> str:
     title = f"[{page.title}](docs/results/{exp.name}/index.md)"
     planned = [o for o in page.outcomes if not o.label.startswith("secondary")]
     if planned:
-        return "\n".join([title, "", markdown(outcome_head(rep.confidence),
-                                              outcome_rows(planned, rep.sweep.cells, rep.confidence))])
+        return "\n".join([title, "", markdown(outcome_head(rep.confidence, page.design),
+                                              outcome_rows(planned, rep.sweep.cells, rep.confidence, page.design))])
     rows = []
     for c in [rep.main_comparison, *rep.pairs]:
         w, ties, n = c.pooled.wins
@@ -109,7 +118,7 @@ def headline(exp: Path, rep: Report) -> str:
                   else f"{bt.statistic:+.2f} [{bt.low:+.2f}, {bt.high:+.2f}]")
         rows.append([f"{c.target} vs {'/'.join(c.baselines)}", f"{w} / {ties} / {n - w - ties}", f"{sign.pvalue:.2g}",
                      effect])
-    return "\n".join([title, "", markdown(["comparison", "wins / ties / losses", "sign p",
+    return "\n".join([title, "", markdown(["comparison", "Cliff's δ > 0 / = 0 / < 0", "sign p",
                                              f"Cliff's δ, mean [{round(rep.confidence * 100)} % bootstrap CI]"], rows)])
 
 
@@ -118,30 +127,49 @@ def readme_with_headlines(text: str, blocks: list[str]) -> str:
     return head + BEGIN + "\n" + "\n\n".join(blocks) + "\n" + END + rest.split(END, 1)[1]
 
 
-def outcome_head(confidence: float) -> list[str]:
-    return ["outcome", "comparison", "metric", "means (seeds)", f"difference [{round(confidence * 100)} % Welch CI]",
-            "Welch p", "verdict", "vs the plan's MDE"]
+TESTS = {"unpaired": "Welch", "paired": "paired t"}
 
 
-def outcome_rows(outcomes: Sequence[Outcome], cells: pd.DataFrame, confidence: float) -> list[list[str]]:
-    """Each planned outcome as measured: means, difference, Welch interval and p (the report's test), and
-    whether it is detected (p < 0.05) and at least the plan's minimum detectable effect."""
+def outcome_head(confidence: float, design: str = "unpaired") -> list[str]:
+    test = TESTS[design]
+    return ["outcome", "comparison", "metric", "means (seeds)", f"difference [{round(confidence * 100)} % {test} CI]",
+            f"{test} p", "verdict", "vs the plan's MDE"]
+
+
+def seed_values(cells: pd.DataFrame, o: Outcome) -> tuple[dict[int, float], dict[int, float]]:
+    """{seed: value} of the outcome's metric for its target and baseline (NaN-free)."""
+    sub = cells[cells["benchmark"] == o.benchmark]
+    values = metric_column(sub, o.metric)
+    if values is None:
+        return {}, {}
+    sub = sub.assign(_outcome=values)
+    out = []
+    for arm in (o.target, o.baseline):
+        g = sub[sub["method"] == arm].dropna(subset=["_outcome"])
+        out.append({int(k): float(v) for k, v in g.groupby("seed")["_outcome"].mean().items()})
+    return out[0], out[1]
+
+
+def outcome_rows(outcomes: Sequence[Outcome], cells: pd.DataFrame, confidence: float,
+                 design: str = "unpaired") -> list[list[str]]:
+    """Each planned outcome as measured by the plan's test (Welch over seeds, or a paired t over the seeds
+    both arms share): means, difference, interval and p, whether it is detected (p < 0.05) and at
+    least the plan's minimum detectable effect."""
     rows = []
     for o in outcomes:
-        sub = cells[cells["benchmark"] == o.benchmark]
-        cmp = compare(summarize(sub, o.metric, confidence), sub, o.target, [o.baseline], o.metric, confidence)
-        if cmp.empty:
+        a, b = seed_values(cells, o)
+        if not a or not b:
             rows.append([o.label, f"{o.target} vs {o.baseline}", f"`{o.metric}`", "not in the records yet",
                          "", "", "", ""])
             continue
-        c = cmp.iloc[0]
-        ci = f"[{c.delta_ci_low:+.3f}, {c.delta_ci_high:+.3f}]" if not math.isnan(c.delta_ci_low) else "(n < 2)"
-        p = c.welch_p
-        verdict = "n < 2" if math.isnan(p) else ("detected" if p < 0.05 else "not detected")
-        size = "" if o.mde is None else (f"{'>=' if abs(c.delta) >= o.mde else '<'} {o.mde:g}")
+        t = run_test(a, b, design, confidence)
+        ci = f"[{t.low:+.3f}, {t.high:+.3f}]" if not math.isnan(t.low) else "(n < 2)"
+        verdict = "n < 2" if math.isnan(t.p) else ("detected" if t.p < 0.05 else "not detected")
+        size = "" if o.mde is None else (f"{'>=' if abs(t.delta) >= o.mde else '<'} {o.mde:g}")
+        n = f"{t.n} pairs" if design == "paired" else f"n {len(a)}, {len(b)}"
         rows.append([o.label, f"{o.target} vs {o.baseline}", f"`{o.metric}`",
-                     f"{c.target_mean:.3f} vs {c.baseline_mean:.3f} (n {c.target_n}, {c.baseline_n})",
-                     f"{c.delta:+.3f} {ci}", "" if math.isnan(p) else f"{p:.2g}", verdict, size])
+                     f"{np.mean(list(a.values())):.3f} vs {np.mean(list(b.values())):.3f} ({n})",
+                     f"{t.delta:+.3f} {ci}", "" if math.isnan(t.p) else f"{t.p:.2g}", verdict, size])
     return rows
 
 
@@ -149,9 +177,51 @@ def outcome_section(page: Page, rep: Report) -> list[str]:
     if not page.outcomes:
         return []
     plan = f"[the plan]({page.plan}) (committed before the first run)" if page.plan else "the plan"
-    head = outcome_head(rep.confidence)
+    head = outcome_head(rep.confidence, page.design)
     return ["", "## Outcomes fixed by the plan", "", f"The outcomes as {plan} states them, each as measured.", "",
-            markdown(head, outcome_rows(page.outcomes, rep.sweep.cells, rep.confidence)), ""]
+            markdown(head, outcome_rows(page.outcomes, rep.sweep.cells, rep.confidence, page.design)), "",
+            *looks_section(page, rep.sweep.cells)]
+
+
+def look_rows(page: Page, cells: pd.DataFrame) -> list[list[str]]:
+    """Each primary outcome (not secondary) at the look its seed pairs have reached: the test's z, the
+    bounds of that look, the decision, and the difference detectable at this n (paired t, power 0.8)."""
+    from harness.tools.plan import mde_paired
+
+    rows = []
+    for o in (o for o in page.outcomes if not o.label.startswith("secondary")):
+        a, b = seed_values(cells, o)
+        t = run_test(a, b, page.design)
+        k = look_of(t.n, page.looks)
+        if k is None:
+            rows.append([o.label, f"`{o.metric}`", str(t.n), f"before look 1 ({page.looks[0]})", "", "", "", "continue",
+                         ""])
+            continue
+        frac = [x / page.looks[-1] for x in page.looks]
+        frac[k] = min(t.n, page.looks[-1]) / page.looks[-1]
+        bounds = boundaries(frac, page.alpha, page.boundary)
+        fut = tuple(o.futility) + (math.nan,) * (len(bounds.efficacy) - len(o.futility))
+        bounds = replace(bounds, futility=fut[: len(bounds.efficacy)])
+        sd = float(np.std([a[s] - b[s] for s in sorted(set(a) & set(b))], ddof=1)) if t.n >= 2 else math.nan
+        mde = mde_paired(sd, t.n, page.alpha) if page.design == "paired" else math.nan
+        f = bounds.futility[k]
+        rows.append([o.label, f"`{o.metric}`", str(t.n), f"{k + 1} of {len(page.looks)} ({page.looks[k]})",
+                     "n/a" if math.isnan(t.z) else f"{t.z:+.3f}", f"{bounds.efficacy[k]:.3f}",
+                     "-" if math.isnan(f) else f"{f:.3f}", decide(t.z, k, bounds),
+                     "n/a" if math.isnan(mde) else f"{mde:.3f}"])
+    return rows
+
+
+def looks_section(page: Page, cells: pd.DataFrame) -> list[str]:
+    if not page.looks:
+        return []
+    head = ["outcome", "metric", "pairs" if page.design == "paired" else "seeds (smaller arm)", "look (planned pairs)",
+            f"z ({TESTS[page.design]})", "efficacy |z| >=", "futility z <=", "decision", "detectable at this n"]
+    return ["## Sequential looks", "",
+            f"Looks planned at {', '.join(map(str, page.looks))} seed pairs; {page.boundary} efficacy bounds "
+            f"(two-sided alpha {page.alpha:g}, `harness.report.sequential`), futility bounds as the plan fixed them "
+            "(non-binding). The z is the test's statistic turned into the normal quantile with the same p.", "",
+            markdown(head, look_rows(page, cells)), ""]
 
 
 def build_page(exp: Path, out: Path, rep: Report | None = None) -> list[Path]:
@@ -173,26 +243,55 @@ def build_page(exp: Path, out: Path, rep: Report | None = None) -> list[Path]:
     return [out / "index.md", *files]
 
 
+def index_rows(root: Path) -> list[list[str]]:
+    """One row per experiment folder: its page, what it compares, what its records hold, its plan."""
+    rows = []
+    for exp in experiments(root):
+        page = read_page(exp)
+        sweep = load_sweep(exp / "records")
+        what = page.summary.strip() or "; ".join(f"{c.target} vs {'/'.join(c.baselines)}" for c in page.comparisons)
+        seeds = sweep.cells.groupby("method")["seed"].nunique()
+        held = f"{len(sweep.cells)} cells; seeds per method: " + ", ".join(f"{m} {n}" for m, n in seeds.items())
+        plan = f"[plan]({exp.name}/{page.plan})" if page.plan else ""
+        rows.append([f"[{page.short or page.title}]({exp.name}/index.md)", what, held, plan])
+    return rows
+
+
+def index_text(text: str, root: Path) -> str:
+    """The results index with its experiments table rebuilt between its markers."""
+    if INDEX_BEGIN not in text or INDEX_END not in text:
+        raise ValueError(f"{root / 'index.md'}: no {INDEX_BEGIN} ... {INDEX_END} markers")
+    table = markdown(["experiment", "what it compares", "records", "plan"], index_rows(root))
+    head, rest = text.split(INDEX_BEGIN, 1)
+    return head + INDEX_BEGIN + "\n" + table + "\n" + INDEX_END + rest.split(INDEX_END, 1)[1]
+
+
 def build_all(root: Path = RESULTS, out: Path | None = None, readme: Path | None = README) -> dict[str, list[Path]]:
-    """Every page (into ``out`` or beside its records) and, when ``readme`` is given, its headline table."""
+    """Every page (into ``out`` or beside its records), the results index (``index.md`` of ``root``, when it
+    has one) and, when ``readme`` is given, its headline table."""
     files, blocks = {}, []
     for exp in experiments(root):
         rep = report_of(exp)
         files[exp.name] = build_page(exp, (out or root) / exp.name, rep)
         blocks.append(headline(exp, rep))
+    if (root / "index.md").is_file():
+        (out or root).mkdir(parents=True, exist_ok=True)
+        ((out or root) / "index.md").write_text(index_text((root / "index.md").read_text(), root))
     if readme is not None:
         readme.write_text(readme_with_headlines(readme.read_text(), blocks))
     return files
 
 
 def differences(root: Path = RESULTS) -> list[str]:
-    """Files of the committed pages that a rebuild changes (or adds, or drops)."""
+    """Files of the committed pages (and the results index) that a rebuild changes (or adds, or drops)."""
     with tempfile.TemporaryDirectory() as tmp:
         readme = Path(tmp) / "README.md"
         if root == RESULTS:
             shutil.copy(README, readme)
         build_all(root, Path(tmp), readme if root == RESULTS else None)
         diff = [] if root != RESULTS or filecmp.cmp(readme, README, shallow=False) else ["README.md"]
+        if (root / "index.md").is_file() and not filecmp.cmp(Path(tmp) / "index.md", root / "index.md", shallow=False):
+            diff.append("index.md")
         for exp in experiments(root):
             new, old = Path(tmp) / exp.name, exp
             names = {p.name for pat in COMPARED for d in (new, old) for p in d.glob(pat)}

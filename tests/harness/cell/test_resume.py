@@ -80,3 +80,11 @@ def test_killed_run_resumes_into_the_uninterrupted_run(tmp_path, tiny_cache, cas
     assert [r["step"] for r in got] == list(range(1, 7))  # every step exactly once
     assert mirror_differences(ref, got) == []
     assert weight_differences(policy_dir(ref_root), policy) == []
+    # the per-step verdicts too: each step once (the killed attempt's later steps dropped), the same values
+    import pandas as pd
+
+    from harness.records import verdicts
+
+    ref_v, got_v = verdicts.read(policy_dir(ref_root)), verdicts.read(policy)
+    assert not got_v.duplicated(["step", "call", "prompt", "rollout", "criterion"]).any()
+    pd.testing.assert_frame_equal(ref_v, got_v, check_exact=False, rtol=1e-5)

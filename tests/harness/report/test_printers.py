@@ -37,7 +37,7 @@ def test_post_sweep_report_takes_target_and_baselines_from_the_config(tmp_path):
     root = build_sweep(tmp_path / "r", extra_methods={k: {"pow3r": d["focal"]} for k, d in SCORES.items()})
     cfg = OmegaConf.create({"report": {"target": "prior", "baselines": ["static"], "pairs": [["focal", "pow3r"]]}})
     text = run_report(root, cfg.report)
-    assert "prior beats static in **" in text and "### focal vs pow3r" in text
+    assert "prior against static in **" in text and "### focal vs pow3r" in text
     st = json.loads((root / "report" / "statistics.json").read_text())
     assert (st["target"], st["baselines"]) == ("prior", ["static"])
     assert st["pairs"][0]["ties"] == 6  # identical scores: every effect is 0

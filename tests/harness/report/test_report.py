@@ -143,7 +143,7 @@ def test_wilcoxon_on_effects_matches_scipy_and_hand_value(rep):
 def test_sign_test_counts_wins_and_losses(rep):
     # 5 wins, 1 loss: two-sided binomial p = 2 * (C(6,0) + C(6,1)) / 2**6 = 14 / 64
     assert rep.sign.pvalue == pytest.approx(14 / 64)
-    assert "5 wins, 1 losses, 0 ties" in rep.sign.message
+    assert "5 positive, 1 negative, 0 zero" in rep.sign.message
     assert "**sign test**" in R.render_statistics(rep)
     assert math.isnan(R.sign_test([0.0, 0.0]).pvalue)
 

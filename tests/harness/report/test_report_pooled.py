@@ -51,7 +51,7 @@ def test_focal_vs_pow3r_is_printed_with_the_same_statistics(tmp_path, capsys):
     assert R.main([str(root), "--no-plots", "--n-resamples", "300"]) == 0
     out = re.sub(r" +", " ", capsys.readouterr().out)
     assert "### focal vs pow3r" in out
-    assert "focal beats pow3r in **5 of 6**" in out  # every cell +0.01 except small/gamma
+    assert "focal against pow3r in **5 of 6**" in out  # Cliff's δ > 0 in every cell except small/gamma
     st = json.loads((root / "report" / "statistics.json").read_text())
     (pair,) = st["pairs"]
     assert (pair["target"], pair["other"], pair["wins"], pair["losses"]) == ("focal", "pow3r", 5, 1)

@@ -53,3 +53,43 @@ def test_the_readme_headline_of_a_planned_study_gives_its_primary_outcome_and_co
     assert text.startswith("[") and "(docs/results/graded/index.md)" in text
     assert "| primary " in text and "| positive control " in text and "secondary" not in text
     assert "nan" not in text and "Welch p" in text
+
+
+def test_the_results_index_is_rebuilt_from_the_results_folders():
+    """docs/results/index.md lists every experiment folder with records, from its page.yaml and records:
+    a study is listed by what its records hold, never by a hand-written status."""
+    from harness.tools.results_pages import INDEX_BEGIN, INDEX_END, index_text
+
+    committed = (RESULTS / "index.md").read_text()
+    assert index_text(committed, RESULTS) == committed
+    table = committed.split(INDEX_BEGIN)[1].split(INDEX_END)[0]
+    assert "(graded/index.md)" in table and "(smol_rest/index.md)" in table and "[plan](graded/plan.md)" in table
+    assert "running" not in table and "12 cells" in table
+    stale = committed.replace("(graded/index.md)", "(graded/plan.md) (running)")
+    assert index_text(stale, RESULTS) == committed
+    with pytest.raises(ValueError, match="no <!-- experiments:begin"):
+        index_text("# Results\n", RESULTS)
+
+
+def test_a_sequential_study_page_applies_its_bounds_at_the_look_reached():
+    import pandas as pd
+
+    from harness.report.sequential import boundaries
+    from harness.tools.results_pages import Outcome, Page, look_rows, outcome_rows
+
+    # 4 paired seeds, differences 0.10, 0.11, 0.12, 0.13: t is large; looks at 2, 4, 6 pairs
+    seeds = [0, 1, 2, 3]
+    cells = pd.DataFrame({"method": ["f"] * 4 + ["s"] * 4, "scale": "x", "benchmark": "b", "seed": seeds * 2,
+                          "m": [0.5, 0.61, 0.42, 0.83, 0.4, 0.5, 0.3, 0.7]})
+    primary = Outcome("primary", "m", "b", "f", "s", mde=0.05, futility=[0.0, 1.0])
+    page = Page(title="t", date="d", command="c", purpose="p", outcomes=[primary], design="paired", looks=[2, 4, 6])
+    (row,) = look_rows(page, cells)
+    bounds = boundaries([2 / 6, 4 / 6, 1.0])
+    assert row[2] == "4" and row[3] == "2 of 3 (4)" and row[5] == f"{bounds.efficacy[1]:.3f}" and row[6] == "1.000"
+    assert row[7] == "stop: detected" and float(row[8]) < 0.05
+    (paired,) = outcome_rows([primary], cells, 0.95, "paired")
+    assert "(4 pairs)" in paired[3] and paired[6] == "detected"
+    (welch,) = outcome_rows([primary], cells, 0.95, "unpaired")
+    assert welch[6] == "not detected"  # the same data unpaired: the seed-to-seed spread hides it
+    early = Page(title="t", date="d", command="c", purpose="p", outcomes=[primary], design="paired", looks=[5, 8])
+    assert look_rows(early, cells)[0][7] == "continue"
