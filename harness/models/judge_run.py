@@ -100,6 +100,20 @@ def _server(model: str, kind: str, judge_cfg: Any, cache_dir: str | None) -> Any
 
 
 @contextmanager
+def _exported(url: str) -> Iterator[None]:
+    """``MANAGED_URL_ENV`` set to ``url`` for the jobs this process starts, restored on exit."""
+    prev = os.environ.get(MANAGED_URL_ENV)
+    os.environ[MANAGED_URL_ENV] = url
+    try:
+        yield
+    finally:
+        if prev is None:
+            os.environ.pop(MANAGED_URL_ENV, None)
+        else:
+            os.environ[MANAGED_URL_ENV] = prev
+
+
+@contextmanager
 def serve(model: str, kind: str = "llamacpp", judge_cfg: Any = None, cache_dir: str | None = None) -> Iterator[str]:
     """Start the managed judge server for ``model`` (llama.cpp or vLLM), export and yield its URL."""
     from harness.models.resolve import MissingExtraError
@@ -112,15 +126,10 @@ def serve(model: str, kind: str = "llamacpp", judge_cfg: Any = None, cache_dir: 
         except (MissingExtraError, FileNotFoundError, RuntimeError, TimeoutError, VllmUnavailable) as e:
             name = "vLLM judge server" if kind == "vllm" else "local judge server"
             raise JudgeUnavailable(f"{name} for {model!r} did not start: {e}") from None
-        prev = os.environ.get(MANAGED_URL_ENV)
-        os.environ[MANAGED_URL_ENV] = url
         try:
-            yield url
+            with _exported(url):
+                yield url
         finally:
-            if prev is None:
-                os.environ.pop(MANAGED_URL_ENV, None)
-            else:
-                os.environ[MANAGED_URL_ENV] = prev
             cm.__exit__(None, None, None)
 
 
@@ -183,15 +192,10 @@ def _judge_job(config: Any, model: str, launcher_cfg: Any) -> Iterator[str]:
                              int(node.get("concurrency", 64) or 64))
     except JudgeJobError as e:
         raise JudgeUnavailable(str(e)) from None
-    prev = os.environ.get(MANAGED_URL_ENV)
-    os.environ[MANAGED_URL_ENV] = url  # sbatch exports the environment to every training job
     try:
-        yield url
+        with _exported(url):  # sbatch exports the environment to every training job
+            yield url
     finally:
-        if prev is None:
-            os.environ.pop(MANAGED_URL_ENV, None)
-        else:
-            os.environ[MANAGED_URL_ENV] = prev
         cancel()
 
 
