@@ -66,15 +66,9 @@ def options(group: str) -> list[str]:
 
 def header_comment(path: Path) -> str:
     """The YAML's leading comment block (its own description), as plain text."""
-    lines = []
-    for line in path.read_text().splitlines():
-        s = line.strip()
-        if s.startswith("# @package"):
-            continue
-        if not s.startswith("#"):
-            break
-        lines.append(s[1:].strip())
-    return "\n".join(lines).strip()
+    from harness.tools.catalog import leading_comment
+
+    return "\n".join(leading_comment(path)).strip()
 
 
 def yaml_comments(group: str, name: str) -> dict[str, str]:
