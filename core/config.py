@@ -235,11 +235,18 @@ class TrackingConf:
 
 @dataclass
 class RunConf:
-    """Where results land and how a cell is identified."""
+    """Where results land and how a cell is identified.
+
+    ``records``: a folder that mirrors the sweep's records (``harness.records.export``): before each
+    cell the finished cells and policies it holds are copied into the sweep (so a later session or
+    another machine resumes instead of restarting), after each cell the sweep's records are exported
+    to it. Commit it as it grows; ``python -m harness.report DIR`` rebuilds the report from it.
+    """
 
     root: str = "runs"
     sweep: str = "default"
     force: bool = False
+    records: str | None = None
 
 
 @dataclass

@@ -31,6 +31,7 @@ def main(cfg: DictConfig) -> dict:
     from harness.models.judge_run import JudgeUnavailable, judge_for_run
     from harness.models.resolve import check_model
     from harness.records import jobs
+    from harness.records.export import mirrored
     from harness.records.store import sweep_dir
 
     start = time.time()
@@ -47,8 +48,8 @@ def main(cfg: DictConfig) -> dict:
     if not world.main:  # ranks > 0 of a multi-process job only train, with rank 0
         train_worker(cfg, choices)
         return {}
-    try:
-        with judge_for_run(cfg):  # serve (judge.managed) and probe the judge: one line, before any file
+    try:  # run.records: resume from a records folder, mirror this cell's records into it
+        with mirrored(sweep_dir(cfg.run), cfg.run.records), judge_for_run(cfg):  # judge: one line, before any file
             result = run_cell(cfg, choices)
     except JudgeUnavailable as e:
         print(f"error: {e}", file=sys.stderr, flush=True)

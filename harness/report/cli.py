@@ -18,10 +18,10 @@ from typing import Any
 
 import numpy as np
 
+from harness.records.export import check_destination, export_records
 from harness.report.build import Report, build_report
 from harness.report.load import ReportError, load_sweep
 from harness.report.plots import plot_curves, plot_dimensions
-from harness.report.records import check_destination, export_records
 from harness.report.render import (
     render_comparisons,
     render_main_table,

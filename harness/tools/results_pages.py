@@ -79,6 +79,8 @@ class Page:
     looks: list[int] = field(default_factory=list)  # planned looks (seed pairs): a group-sequential study
     boundary: str = "ld-obf"  # its efficacy bounds (harness.report.sequential)
     alpha: float = 0.05
+    replay: list[str] = field(default_factory=list)  # methods replayed on the records' verdicts (harness.tools.replay)
+    replay_noise: float | None = None  # and on verdicts perturbed at this rate
 
 
 def experiments(root: Path = RESULTS) -> list[Path]:
@@ -236,11 +238,38 @@ def build_page(exp: Path, out: Path, rep: Report | None = None) -> list[Path]:
     figs = [f for f in files if f.suffix == ".png"]
     (out / "report.md").unlink()
     body = render_markdown(rep, figs).split("\n", 1)[1]  # its own title names the records folder
+    replayed, replay_figs = replay_section(page, exp / "records", out)
     header = [f"# {page.title}", "", f"*Trained {page.date}; rebuilt from `records/` by "
               "`python -m harness.tools.results_pages`.*", "", page.purpose.strip(), "",
-              "```bash", page.command.strip(), "```", *outcome_section(page, rep)]
+              "```bash", page.command.strip(), "```", *outcome_section(page, rep), *replayed]
     (out / "index.md").write_text("\n".join(header) + "\n" + body)
-    return [out / "index.md", *files]
+    return [out / "index.md", *files, *replay_figs]
+
+
+def replay_section(page: Page, records: Path, out: Path) -> tuple[list[str], list[Path]]:
+    """``page.replay``: the methods replayed on the recorded verdicts of the page's policies (where credit
+    goes, without training), its tables and its figures (``replay_*.png``)."""
+    if not page.replay:
+        return [], []
+    from harness.tools import replay as R
+    from harness.tools import replay_report
+
+    policies, without = R.load(records) if any((records / "policies").glob("*")) else ([], [])
+    if not policies:
+        return ["", "## Replay of the recorded verdicts", "", "No policy of these records has verdicts yet."], []
+    specs = list(dict.fromkeys(["static", *page.replay]))
+    clean, noisy, check = R.replay(policies, specs, page.replay_noise, note=lambda _: None)
+    figs = []
+    for f in replay_report.plot(policies, clean, out):
+        figs.append(f.rename(out / f"replay_{f.name}"))
+    cmd = f"python -m harness.tools.replay {records.name}/" + "".join(f" --method {m}" for m in specs) + (
+        f" --noise {page.replay_noise:g}" if page.replay_noise else "")
+    gone = f" ({len(without)} without verdicts left out)" if without else ""
+    return ["", "## Replay of the recorded verdicts", "",
+            f"Every method below replayed on the verdicts the judge gave this study's policies{gone}: where each "
+            "routes the advantage on the same rollouts, without training anything (`" + cmd + "`).", "",
+            replay_report.render(policies, clean, noisy, check, page.replay_noise), "",
+            *(f"![{f.stem}]({f.name})" for f in figs)], figs
 
 
 def index_rows(root: Path) -> list[list[str]]:

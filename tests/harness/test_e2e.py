@@ -92,24 +92,30 @@ def test_default_cell_end_to_end(tmp_path, tiny_cache, tiny_model):
     changed = [k for k in before if not (before[k] == after[k]).all()]
     assert len(changed) > len(before) // 2
 
-    # a re-run of the finished cell trains and judges nothing
+    # a re-run of the finished cell trains and judges nothing; with run.records it mirrors the records
     n_wandb = len(list((tmp_path / "runs" / "default" / "wandb").glob("offline-run-*")))
-    again = _sweep(tmp_path, tiny_cache, *CELL)
+    rec = tmp_path / "records"
+    again = _sweep(tmp_path, tiny_cache, *CELL, f"run.records={rec}")
     assert again.returncode == 0, again.stderr[-2000:]
     assert "already complete" in again.stdout
     assert len(list((tmp_path / "runs" / "default" / "wandb").glob("offline-run-*"))) == n_wandb
     assert json.loads((cell / "result.json").read_text()) == result
-
-    # its records (no weights) restored into a fresh run folder: the sweep resumes from them, training nothing
-    rec = tmp_path / "records"
-    rep = subprocess.run([sys.executable, "-m", "harness.report", "runs/default", "--no-plots", "--records", str(rec)],
-                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
-    assert rep.returncode == 0, rep.stderr[-2000:]
+    assert (rec / "cells" / cell.name / "DONE").is_file() and (rec / "policies" / policy.name / "DONE").is_file()
     assert not list(rec.rglob("*.safetensors"))
-    shutil.copytree(rec, tmp_path / "elsewhere" / "runs" / "default")
-    resumed = _sweep(tmp_path / "elsewhere", tiny_cache, *CELL)
+
+    # the report's --records writes the same files
+    rep = subprocess.run([sys.executable, "-m", "harness.report", "runs/default", "--no-plots", "--records",
+                          str(tmp_path / "records2")], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert rep.returncode == 0, rep.stderr[-2000:]
+    assert ({p.relative_to(tmp_path / "records2") for p in (tmp_path / "records2").rglob("*")}
+            == {p.relative_to(rec) for p in rec.rglob("*")})
+
+    # a fresh run folder with run.records (another session, another machine): restored, training nothing
+    (tmp_path / "elsewhere").mkdir()
+    resumed = _sweep(tmp_path / "elsewhere", tiny_cache, *CELL, f"run.records={rec}")
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert "already complete" in resumed.stdout
+    assert (tmp_path / "elsewhere" / "runs" / "default" / "cells" / cell.name / "result.json").is_file()
     assert not list((tmp_path / "elsewhere" / "runs" / "default").glob("wandb/offline-run-*"))
 
 

@@ -47,6 +47,7 @@ class _LoadHandler(_Handler):
         except ValueError:
             model = "?"
         with srv._lock:
+            srv._active += 1
             srv._open = {c: m for c, m in srv._open.items() if not hung_up(c)}
             srv._open[self.connection] = model
             srv.max_inflight = max(srv.max_inflight, len(srv._open))
@@ -62,6 +63,8 @@ class _LoadHandler(_Handler):
             self.rfile = stream  # the connection's next request (keep-alive)
             with srv._lock:
                 srv._open.pop(self.connection, None)
+                srv._active -= 1
+                srv._lock.notify_all()
 
     def _dropped(self, raw: bytes) -> None:
         with self.owner._lock:
@@ -81,4 +84,16 @@ class LoadTestServer(JudgeTestServer):
         super().__init__(*args, **kwargs)
         self.slots = threading.BoundedSemaphore(slots)
         self._open: dict[socket.socket, str] = {}  # connections with a request in flight -> its model
+        self._active = 0  # handlers between a request's arrival and its answer (or drop) being logged
+        self._lock = threading.Condition(self._lock)
         self.max_inflight_by_model: dict[str, int] = defaultdict(int)
+
+    def settle(self, timeout: float = 30.0) -> None:
+        """Wait until every request that arrived is answered or dropped, and logged.
+
+        A client that timed out has moved on while the server may still be on its request, so
+        ``requests`` and ``log`` are read only after this.
+        """
+        with self._lock:
+            if not self._lock.wait_for(lambda: self._active == 0, timeout):
+                raise TimeoutError(f"{self._active} request(s) still being handled after {timeout} s")

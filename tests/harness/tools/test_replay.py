@@ -149,7 +149,7 @@ def test_replay_of_a_recorded_training_run(tmp_path, capsys):
 
 
 def test_export_carries_the_verdicts(tmp_path):
-    from harness.report.records import export_records
+    from harness.records.export import export_records
 
     pol = tmp_path / "sweep" / "policies" / "static-x-s0-0000000000"
     write_case(pol)

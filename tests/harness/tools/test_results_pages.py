@@ -93,3 +93,21 @@ def test_a_sequential_study_page_applies_its_bounds_at_the_look_reached():
     assert welch[6] == "not detected"  # the same data unpaired: the seed-to-seed spread hides it
     early = Page(title="t", date="d", command="c", purpose="p", outcomes=[primary], design="paired", looks=[5, 8])
     assert look_rows(early, cells)[0][7] == "continue"
+
+
+def test_a_page_with_replay_shows_the_recorded_verdicts_replayed(tmp_path):
+    from harness.tools.results_pages import Page, replay_section
+
+    fixture = RESULTS.parent.parent / "tests" / "fixtures" / "replay"
+    page = Page(title="t", date="d", command="c", purpose="p", replay=["focal"])
+    lines, figs = replay_section(page, fixture, tmp_path)
+    text = "\n".join(lines)
+    assert "## Replay of the recorded verdicts" in text and "--method static --method focal" in text
+    assert "share of advantage mass" in text and "| focal" in text
+    assert sorted(f.name for f in figs) == ["replay_low_band_by_step.png", "replay_mass_by_band.png",
+                                            "replay_rank_correlation.png"]
+    assert all(f"![{f.stem}]({f.name})" in text for f in figs) and all(f.is_file() for f in figs)
+    assert replay_section(Page(title="t", date="d", command="c", purpose="p"), fixture, tmp_path) == ([], [])
+    empty = tmp_path / "none"
+    (empty / "policies").mkdir(parents=True)
+    assert "No policy of these records has verdicts yet." in replay_section(page, empty, tmp_path)[0]
