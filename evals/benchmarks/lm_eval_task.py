@@ -1,37 +1,59 @@
-"""lm-eval glue: the six focal-harness benchmarks as lm-eval ``generate_until`` tasks.
+"""lm-eval glue: every benchmark with official metrics as an lm-eval ``generate_until`` task.
 
     lm_eval --model hf --model_args pretrained=<model>,device=cpu --apply_chat_template \
-        --include_path evals/tasks --tasks focal_healthbench        (or the group: focal)
+        --include_path evals/benchmarks --tasks focal_healthbench        (or the group: focal)
 
-Each task's ``custom_dataset`` loads the benchmark through its own loader (the
-bundled fixture by default: the path is absolute, built from the module's
-``__file__``; real data via ``--metadata '{"path": "/path/to/data.jsonl"}'`` or
-``'{"hub_id": ...}'``, any field of ``conf/benchmark/<name>.yaml``).
-``process_results`` only pairs each document with its response; the metrics are
-custom aggregations that score all responses of the task in one batch through
-the benchmark's ``score`` (the same code path as ``harness.evaluate``: the judge sees the answer
-only, a response cut in its reasoning is scored by the cut rule), with the
-offline rules judge by default. Python users can plug any judge with
-``set_judge(judge)`` (e.g. an ``OpenAIJudge`` for the real data).
+Each benchmark folder holds its task, ``task.yaml``, and ``task.py``, the file lm-eval reads the YAML's
+``!function task.<hook>`` from (lm-eval looks for it beside the YAML); every ``task.py`` is the same
+three lines that hand the hooks over to this module (:func:`hook`), keyed by the folder's name.
+``python -m evals.benchmarks.lm_eval_task`` writes both files of every benchmark with official metrics
+(``tests/evals/benchmarks/test_lm_eval_tasks.py`` fails when one is not current).
+
+Each task's ``custom_dataset`` loads the benchmark through its own loader (the bundled fixture by
+default; real data via ``--metadata '{"path": "/path/to/data.jsonl"}'`` or ``'{"hub_id": ...}'``, any
+field of ``conf/benchmark/<name>.yaml``). ``process_results`` only pairs each document with its
+response; the metrics are custom aggregations that score all responses of the task in one batch
+through the benchmark's ``score`` (the same code path as ``harness.evaluate``: the judge sees the
+answer only, a response cut in its reasoning is scored by the cut rule), with the offline rules judge
+by default. Python users can plug any judge with ``set_judge(judge)`` (e.g. an ``OpenAIJudge`` for
+the real data).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import cache
+from pathlib import Path
 from typing import Any
-
-from hydra.utils import instantiate
 
 from core.reasoning import split_completion
 from core.rubric import Example
-from evals.benchmarks.suite import lm_eval_benchmarks
-from evals.evaluation import member_config
 
 _JUDGE: Any = None
-# one task per registered benchmark with official metrics (``Benchmark.metrics``)
-METRICS: dict[str, list[str]] = {name: list(cls.metrics) for name, cls in lm_eval_benchmarks().items()}
 POLARIZATION = ["worst_dimension", "spread", "severe_deficiency_rate"]
+# every benchmark folder's task.py: lm-eval reads the task's hooks from that file, beside task.yaml
+TASK_PY = '''"""The hooks of this folder's lm-eval task (task.yaml's ``!function task.<hook>``): evals.benchmarks.lm_eval_task."""
+
+from pathlib import Path
+
+from evals.benchmarks.lm_eval_task import hook
+
+
+def __getattr__(attr: str):
+    return hook(Path(__file__).resolve().parent.name, attr)
+'''
+
+
+@cache
+def task_metrics() -> dict[str, list[str]]:
+    """One task per registered benchmark with official metrics (``Benchmark.metrics``): name -> metrics.
+
+    Looked up on first use, never at import: the registry's discovery imports this module too.
+    """
+    from evals.benchmarks.suite import lm_eval_benchmarks
+
+    return {name: list(cls.metrics) for name, cls in lm_eval_benchmarks().items()}
 
 
 def polarization_metrics(name: str) -> list[str]:
@@ -55,6 +77,10 @@ def _judge() -> Any:
 
 
 def benchmark(name: str, **overrides: Any):
+    from hydra.utils import instantiate
+
+    from evals.evaluation import member_config
+
     cfg = member_config(name)
     for k, v in overrides.items():  # lm-eval also passes unrelated metadata (version, model args): skip it
         if k in cfg and k != "_target_" and v is not None:
@@ -89,7 +115,7 @@ def _loader(name: str):
 def _process(name: str):
     def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, Any]:
         item = (doc["example"], results[0])
-        return {m: item for m in METRICS[name] + polarization_metrics(name)}
+        return {m: item for m in task_metrics()[name] + polarization_metrics(name)}
 
     process_results.__name__ = f"process_{name}"
     return process_results
@@ -111,20 +137,29 @@ def _aggregation(name: str, metric: str):
     return agg
 
 
-for _name, _metrics in METRICS.items():  # load_<name>, process_<name>, agg_<name>_<metric>: the tasks' !function s
-    globals()[f"load_{_name}"] = _loader(_name)
-    globals()[f"process_{_name}"] = _process(_name)
-    for _m in _metrics + polarization_metrics(_name):
-        globals()[f"agg_{_name}_{_m}"] = _aggregation(_name, _m)
+def hook(name: str, attr: str) -> Callable[..., Any]:
+    """The hook ``attr`` of benchmark ``name``'s task: ``load``, ``process`` or ``agg_<metric>``."""
+    if attr.startswith("__"):  # a module attribute Python itself asks for, not a hook
+        raise AttributeError(attr)
+    if name not in task_metrics():
+        raise AttributeError(f"{name!r} is not an lm-eval task; tasks: {sorted(task_metrics())}")
+    if attr == "load":
+        return _loader(name)
+    if attr == "process":
+        return _process(name)
+    metric = attr.removeprefix("agg_")
+    if attr.startswith("agg_") and metric in task_metrics()[name] + polarization_metrics(name):
+        return _aggregation(name, metric)
+    raise AttributeError(f"the lm-eval task of {name!r} has no hook {attr!r}")
 
 
 def task_yaml(name: str) -> str:
     """The task YAML for one benchmark (how the shipped files were written; a test checks they match)."""
     lines = [
-        f"# {name} as an lm-eval task (generated by evals/tasks/utils.py:task_yaml; scoring via evals.benchmarks)",
+        f"# {name} as an lm-eval task (written by python -m evals.benchmarks.lm_eval_task; hooks in task.py)",
         f"task: focal_{name}",
         "tag: [focal]",
-        f"custom_dataset: !function utils.load_{name}",
+        "custom_dataset: !function task.load",
         "output_type: generate_until",
         "test_split: test",
         "num_fewshot: 0",
@@ -134,21 +169,25 @@ def task_yaml(name: str) -> str:
         "  until: []",
         "  do_sample: false",
         "  max_gen_toks: 512",
-        f"process_results: !function utils.process_{name}",
+        "process_results: !function task.process",
         "metric_list:",
     ]
-    for m in METRICS[name] + polarization_metrics(name):
+    for m in task_metrics()[name] + polarization_metrics(name):
         lower = m in ("spread", "severe_deficiency_rate") or m.endswith("bootstrap_std")
-        lines += [f"  - metric: {m}", f"    aggregation: !function utils.agg_{name}_{m}",
+        lines += [f"  - metric: {m}", f"    aggregation: !function task.agg_{m}",
                   f"    higher_is_better: {'false' if lower else 'true'}"]
     lines += ["metadata:", "  version: 1.0", ""]
     return "\n".join(lines)
 
 
-if __name__ == "__main__":  # regenerate the task YAMLs
-    from pathlib import Path
-
+def write_tasks() -> list[str]:
+    """Write ``task.yaml`` and ``task.py`` into the folder of every benchmark with official metrics."""
     here = Path(__file__).resolve().parent
-    for n in METRICS:
-        (here / f"focal_{n}.yaml").write_text(task_yaml(n))
-    print(json.dumps(sorted(METRICS)))
+    for n in task_metrics():
+        (here / n / "task.yaml").write_text(task_yaml(n))
+        (here / n / "task.py").write_text(TASK_PY)
+    return sorted(task_metrics())
+
+
+if __name__ == "__main__":
+    print(json.dumps(write_tasks()))
