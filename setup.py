@@ -14,6 +14,8 @@ setup(
         "core": ["assets/*"],
         "core.conf": ["*.yaml", "**/*.yaml"],
         "harness": ["models/shipped/**/*"],  # the tiny model, built by harness.models.tiny --ship
-        "evals": ["fixtures/**/*", "tasks/**/*"],  # fixtures/real/: the real samples a preset evaluates on
+        # each benchmark folder: its lm-eval task, its README and its samples (fixtures/real/: the real rows a
+        # preset evaluates on)
+        "evals.benchmarks": ["*/task.yaml", "*/README.md", "*/fixtures/**/*"],
     },
 )

@@ -93,7 +93,8 @@ def test_the_wheel_ships_conf_and_the_data_presets_read(installed):
     names = set(zipfile.ZipFile(wheel).namelist())
     conf = {f"core/conf/{p.relative_to(REPO_ROOT / 'conf')}" for p in (REPO_ROOT / "conf").rglob("*.yaml")}
     assert conf and conf <= names
-    assert {"evals/fixtures/real/ifeval/input_data.jsonl", "core/assets/toy.jsonl"} <= names
+    assert {"evals/benchmarks/ifeval/fixtures/real/input_data.jsonl", "evals/benchmarks/ifeval/task.yaml",
+            "evals/benchmarks/ifeval/README.md", "core/assets/toy.jsonl"} <= names
     assert not [n for n in names if n.startswith(("tests/", "conf/"))]
 
 

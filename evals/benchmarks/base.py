@@ -1,8 +1,9 @@
 """The benchmark interface: load items, score responses with a judge, official metric.
 
-Each benchmark is one module + one conf/benchmark/<name>.yaml. ``score`` returns
-the official metric, per-dimension scores and the polarization metrics the paper
-is about (worst dimension, spread across dimensions, severe-deficiency rate).
+Each benchmark is one folder ``evals/benchmarks/<name>/`` (code, metric, lm-eval task, fixtures, README)
++ one ``conf/benchmark/<name>.yaml``. ``score`` returns the official metric, per-dimension scores and
+the polarization metrics the paper is about (worst dimension, spread across dimensions,
+severe-deficiency rate).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from core.scores import Score, met, oriented, pitfalls
 from core.strict_completion import share, strict_completion
 from evals.judges.base import Judge, JudgeRequest, Judgment, normalize
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+BENCHMARKS = Path(__file__).resolve().parent  # one folder per benchmark, its samples in <name>/fixtures/
 
 
 @dataclass
@@ -117,11 +118,16 @@ def check_items(name: str, items: Sequence[Example], judge: Judge) -> None:
 
 
 def shipped(path: str) -> str:
-    """``fixtures:real/ifeval/input_data.jsonl`` -> that file in the installed ``evals/fixtures/``; else as given.
+    """``fixtures:<benchmark>/<file>`` -> ``evals/benchmarks/<benchmark>/fixtures/<file>`` where the package
+    is installed; any other path as given.
 
-    A preset names the samples it evaluates on this way, so it finds them from any working directory.
+    A preset names the samples it evaluates on this way (``fixtures:ifeval/real/input_data.jsonl``), so it
+    finds them from any working directory.
     """
-    return str(FIXTURES / path.removeprefix("fixtures:")) if path.startswith("fixtures:") else path
+    if not path.startswith("fixtures:"):
+        return path
+    name, _, rest = path.removeprefix("fixtures:").partition("/")
+    return str(BENCHMARKS / name / "fixtures" / rest)
 
 
 def load_source(path: str | None, hub_id: str | None, split: str, fixture: Path,

@@ -1,9 +1,9 @@
 """``benchmark=all``: the suite, and the one list of benchmarks: the registry.
 
-Every benchmark module registers its schema with ``@component("benchmark", <name>)``; the suite's
-members, the lm-eval tasks (``evals/tasks``) and the benchmark tests all come from
-:func:`benchmark_classes`, so adding a benchmark is one module + one ``conf/benchmark/<name>.yaml``
-+ one fixture.
+Every benchmark folder (``evals/benchmarks/<name>/``) registers its class with
+``@component("benchmark", <name>)`` in its ``__init__.py``; the suite's members, the lm-eval tasks
+(``lm_eval_task``) and the benchmark tests all come from :func:`benchmark_classes`, so adding a
+benchmark is one folder + one ``conf/benchmark/<name>.yaml``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ SUITE = "all"
 
 
 def import_benchmarks() -> None:
-    """Import every module of this package so each benchmark's schema is in the registry."""
+    """Import every module of this package, each benchmark folder's included, so each schema is in the registry."""
     import evals.benchmarks as pkg
 
     for mod in pkgutil.walk_packages(pkg.__path__, prefix="evals.benchmarks."):

@@ -197,11 +197,19 @@ class RulesJudge(Judge):
 # ----------------------------------------------------------------------------- appended check types (issue 5)
 
 
+def ifeval_loose_variants(response: str) -> list[str]:
+    """lm-eval's loose IFEval variants: as is, asterisks removed, first/last/both lines removed."""
+    r = response.split("\n")
+    first = "\n".join(r[1:]).strip()
+    last = "\n".join(r[:-1]).strip()
+    both = "\n".join(r[1:-1]).strip()
+    return [response, response.replace("*", ""), first, last, both,
+            first.replace("*", ""), last.replace("*", ""), both.replace("*", "")]
+
+
 def ifeval_loose_check(instruction_id: str, kwargs: dict[str, Any], response: str, prompt: str = "") -> bool:
     """Loose IFEval verdict, as lm-eval computes it: strict on any of the response's variants
     (as is, asterisks removed, first / last / both lines removed, and their asterisk-free forms)."""
-    from evals.metrics import ifeval_loose_variants
-
     return any(r.strip() and ifeval_check(instruction_id, kwargs, r, prompt) for r in ifeval_loose_variants(response))
 
 

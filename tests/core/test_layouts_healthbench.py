@@ -16,7 +16,7 @@ from core.rubric import RubricFormatError
 LAYOUTS = Path(__file__).resolve().parents[1] / "fixtures" / "layouts"
 HB = LAYOUTS / "healthbench_hard_consensus.jsonl"
 RUSCARL = LAYOUTS / "ruscarl_healthbench_val.parquet"
-EVAL_FIXTURE = Path(__file__).resolve().parents[2] / "evals" / "fixtures" / "healthbench.jsonl"
+EVAL_FIXTURE = Path(__file__).resolve().parents[2] / "evals/benchmarks/healthbench/fixtures/healthbench.jsonl"
 
 
 def raw(path: Path) -> list[dict]:

@@ -51,7 +51,8 @@ def test_offline_they_fail_in_one_line_saying_to_set_a_local_path(offline, name)
 def test_healthbench_train_needs_the_eval_file_before_anything_else(offline):
     with pytest.raises(ValueError, match=r"^data 'healthbench_train': set data.exclude_path to the file the evaluation"):
         load_training_examples(_data("healthbench_train"))
-    d = _data("healthbench_train", "benchmark=healthbench", "benchmark.path=evals/fixtures/healthbench.jsonl")
-    assert d.exclude_path == "evals/fixtures/healthbench.jsonl"  # the HealthBench benchmark's own file
+    hb = "evals/benchmarks/healthbench/fixtures/healthbench.jsonl"
+    d = _data("healthbench_train", "benchmark=healthbench", f"benchmark.path={hb}")
+    assert d.exclude_path == hb  # the HealthBench benchmark's own file
     with pytest.raises(RuntimeError, match="offline, set data.path to a local copy of 2025-05-07"):
-        load_training_examples(_data("healthbench_train", "data.exclude_path=evals/fixtures/healthbench.jsonl"))
+        load_training_examples(_data("healthbench_train", f"data.exclude_path={hb}"))

@@ -40,7 +40,7 @@ def test_each_hub_config_trains_a_cell_on_its_sample(cell, tmp_path, tiny_cache)
         url_key = "judge.llm.base_url" if judge == "mixed" else "judge.base_url"
         extra = [f"data={data}", f"data.path={path}", f"judge={judge}", f"{url_key}={srv.url}", *SMALL]
         if data == "healthbench_train":  # its held-out guard: never a prompt of the HealthBench benchmark
-            extra.append("data.exclude_path=evals/fixtures/healthbench.jsonl")
+            extra.append("data.exclude_path=evals/benchmarks/healthbench/fixtures/healthbench.jsonl")
         result = run_in_process(cell_overrides(tmp_path / "runs", tiny_cache, extra))
         asked = [parse_prompt(e["messages"])["rubric"] for e in srv.log]
     assert result["n_items"] >= 1 and 0.0 <= result["score"] <= 1.0

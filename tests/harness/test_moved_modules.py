@@ -23,6 +23,8 @@ OLD_TO_NEW = {  # the regrouping's renames (CHANGELOG.md, "Regrouped")
     "harness.report.keys": "harness.report.families",
     "core.completion": "core.strict_completion",
     "evals.layer": "evals.evaluation",
+    "evals.arena_style": "evals.benchmarks.arena_hard.style",  # one folder per benchmark
+    "evals.tasks.utils": "evals.benchmarks.lm_eval_task",
 }
 
 

@@ -51,11 +51,9 @@ def test_run_evaluation_writes_cell_format_and_skips_when_done(tmp_path, tiny_mo
 
 def test_unscorable_real_data_stops_before_the_model_is_loaded_or_anything_written(tmp_path):
     """Real Arena-Hard questions have no checks: the rules judge refuses them up front, in one line."""
-    from pathlib import Path
+    from evals.benchmarks.base import BENCHMARKS, BenchmarkCheckError
 
-    from evals.benchmarks.base import BenchmarkCheckError
-
-    real = Path(__file__).resolve().parents[2] / "fixtures" / "real" / "arena_hard_v2"
+    real = BENCHMARKS / "arena_hard" / "fixtures" / "real"
     cfg, choices = compose(["model=tiny", "benchmark=arena_hard", "tracking=none",
                             f"benchmark.path={real / 'question.jsonl'}", "benchmark.categories=[hard_prompt]",
                             f"benchmark.baseline_paths=[{real / 'model_answer' / 'o3-mini-2025-01-31.jsonl'}]",

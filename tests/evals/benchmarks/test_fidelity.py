@@ -17,12 +17,12 @@ import numpy as np
 import pytest
 
 from core.rubric import read_rows
-from evals import metrics
-from evals.arena_style import battle_features, design, fit_bt, win_rate_from_coefs
-from evals.benchmarks.base import FIXTURES
+from evals.benchmarks.alpaca_eval import metrics
+from evals.benchmarks.arena_hard.style import battle_features, design, fit_bt, win_rate_from_coefs
+from evals.benchmarks.base import BENCHMARKS
 
 REAL = Path(__file__).resolve().parents[2] / "fixtures" / "real"
-SHIPPED = FIXTURES / "real"  # the samples a preset uses ship with the package (evals/fixtures/real/)
+IFEVAL_REAL = BENCHMARKS / "ifeval" / "fixtures" / "real" / "input_data.jsonl"  # ships with the package
 
 
 def _annotations() -> list[dict]:
@@ -116,8 +116,8 @@ def test_ifeval_equals_lm_evals_own_task_functions_on_real_prompts():
     from evals.benchmarks.ifeval import IFEval
     from evals.judges.rules import RulesJudge
 
-    bench = IFEval(path=str(SHIPPED / "ifeval" / "input_data.jsonl"))
-    rows = read_rows(SHIPPED / "ifeval" / "input_data.jsonl")
+    bench = IFEval(path=str(IFEVAL_REAL))
+    rows = read_rows(IFEVAL_REAL)
     # lm-eval's letter_frequency checker replaces a non a-z letter (key 1122 asks for '#') by
     # random.choice(ascii_letters): the official verdict on that row is itself random, so it is left out
     keep = [i for i, r in enumerate(rows) if all(not kw.get("letter") or kw["letter"].isalpha() for kw in r["kwargs"])]

@@ -1,5 +1,6 @@
-"""Every loader on samples of the real public files (tests/fixtures/real, see LICENSES.md there),
-and the fail-fast checks before any generation."""
+"""Every loader on samples of the real public files (each benchmark folder's fixtures/real/, its README.md
+says where from; AlpacaEval's in tests/fixtures/real/, LICENSES.md there), and the fail-fast checks before
+any generation."""
 
 from __future__ import annotations
 
@@ -11,15 +12,14 @@ import pytest
 from core.rubric import RubricFormatError, read_rows
 from evals.benchmarks.alpaca_eval import AlpacaEval
 from evals.benchmarks.arena_hard import OFFICIAL_BASELINES, ArenaHard
-from evals.benchmarks.base import FIXTURES, BenchmarkCheckError
+from evals.benchmarks.base import BENCHMARKS, BenchmarkCheckError
 from evals.benchmarks.healthbench import HealthBench
 from evals.benchmarks.ifeval import IFEval
 from evals.benchmarks.writingbench import WritingBench
 from evals.evaluation import evaluate
 
-REAL = Path(__file__).resolve().parents[2] / "fixtures" / "real"
-SHIPPED = FIXTURES / "real"  # the samples a preset uses ship with the package (evals/fixtures/real/)
-AH = REAL / "arena_hard_v2"
+REAL = Path(__file__).resolve().parents[2] / "fixtures" / "real"  # AlpacaEval's (CC BY-NC 4.0: not shipped)
+AH = BENCHMARKS / "arena_hard" / "fixtures" / "real"
 O3 = str(AH / "model_answer" / "o3-mini-2025-01-31.jsonl")
 
 
@@ -84,7 +84,7 @@ def test_alpaca_eval_reference_sample_loads_and_needs_an_llm_judge(rules_judge):
 
 
 def test_writingbench_real_rows_load_and_lang_filter_on_rows_without_lang_is_an_error():
-    path = str(SHIPPED / "writingbench" / "length_subset.jsonl")
+    path = str(BENCHMARKS / "writingbench" / "fixtures" / "real" / "length_subset.jsonl")
     items = WritingBench(path=path).load()
     assert len(items) == 20 and all(5 <= len(e.rubric) <= 10 for e in items)
     assert all("(scoring: 1-2:" in c.text for c in items[0].rubric.criteria)
@@ -93,7 +93,7 @@ def test_writingbench_real_rows_load_and_lang_filter_on_rows_without_lang_is_an_
 
 
 def test_writingbench_lang_filter_that_selects_nothing(tmp_path):
-    rows = read_rows(SHIPPED / "writingbench" / "length_subset.jsonl")[:3]
+    rows = read_rows(BENCHMARKS / "writingbench" / "fixtures" / "real" / "length_subset.jsonl")[:3]
     p = tmp_path / "wb.jsonl"
     p.write_text("".join(json.dumps(dict(r, lang="zh"), ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     assert len(WritingBench(path=str(p), lang="zh").load()) == 3
@@ -102,7 +102,7 @@ def test_writingbench_lang_filter_that_selects_nothing(tmp_path):
 
 
 def test_ifeval_real_input_data_loads_and_every_instruction_is_known(rules_judge):
-    b = IFEval(path=str(SHIPPED / "ifeval" / "input_data.jsonl"))
+    b = IFEval(path=str(BENCHMARKS / "ifeval" / "fixtures" / "real" / "input_data.jsonl"))
     items = b.load()
     assert len(items) == 25
     b.check(items, rules_judge)

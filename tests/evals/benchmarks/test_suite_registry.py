@@ -5,13 +5,10 @@ from __future__ import annotations
 from omegaconf import OmegaConf
 
 from core import registry
-from core.config import REPO_ROOT
-from evals.benchmarks.base import Benchmark
+from evals.benchmarks.base import BENCHMARKS, Benchmark
 from evals.benchmarks.suite import benchmark_classes, lm_eval_benchmarks, members
 from harness.compose import CONF_DIR
 from harness.compose import compose_sweep as compose
-
-TASKS = REPO_ROOT / "evals" / "tasks"
 
 
 class Extra(Benchmark):
@@ -39,7 +36,7 @@ def test_every_benchmark_yaml_is_a_suite_member_and_the_default_suite():
 
 
 def test_every_benchmark_with_official_metrics_is_an_lm_eval_task():
-    tasks = sorted(p.stem.removeprefix("focal_") for p in TASKS.glob("focal_*.yaml"))
+    tasks = sorted(p.parent.name for p in BENCHMARKS.glob("*/task.yaml"))
     assert sorted(lm_eval_benchmarks()) == tasks
     assert "toy_heldout" in members() and "toy_heldout" not in tasks  # no official metric: no task
 

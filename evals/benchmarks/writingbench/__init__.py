@@ -19,13 +19,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from core.registry import component
 from core.rubric import Example, RubricFormatError, item_text, object_items
-from evals import metrics
 from evals.benchmarks.base import (
-    FIXTURES,
     Benchmark,
     BenchResult,
     build_example,
@@ -38,9 +37,11 @@ from evals.benchmarks.base import (
     select,
     strict_complete,
 )
+from evals.benchmarks.writingbench import metrics
 from evals.judges.base import Judge, JudgeRequest
+from evals.metrics import group_means
 
-FIXTURE = FIXTURES / "writingbench.jsonl"
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "writingbench.jsonl"
 BANDS = ("1-2", "3-4", "5-6", "7-8", "9-10")
 
 
@@ -102,8 +103,8 @@ class WritingBench(Benchmark):
             for c, s in zip(e.rubric.criteria, q, strict=True):
                 if s is not None:
                     crits[c.tags[0]].append(s)
-        domain_dims = metrics.group_means(domains)
-        dims = {**domain_dims, **metrics.group_means(crits)}
+        domain_dims = group_means(domains)
+        dims = {**domain_dims, **group_means(crits)}
         severe = [is_severe(j, e.rubric.kinds) for e, j in zip(items, js, strict=True)]
         complete = [strict_complete(j, e.rubric) for e, j in zip(items, js, strict=True)]
         out = {"score": metrics.writingbench_score(per_query),

@@ -19,14 +19,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from core.registry import component
 from core.rubric import Example, RubricFormatError
 from core.scores import met
-from evals import metrics
 from evals.benchmarks.base import (
-    FIXTURES,
     Benchmark,
     BenchResult,
     build_example,
@@ -38,9 +37,11 @@ from evals.benchmarks.base import (
     sample,
     strict_complete,
 )
+from evals.benchmarks.infobench import metrics
 from evals.judges.base import Judge, JudgeRequest
+from evals.metrics import group_means
 
-FIXTURE = FIXTURES / "infobench.jsonl"
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "infobench.jsonl"
 
 
 def _labels(row: dict[str, Any], source: str, n: int, k: int) -> list[list[str]]:
@@ -123,7 +124,7 @@ class InFoBench(Benchmark):
                 out[f"drfr_{name}"] = metrics.drfr(vs)
             except ValueError:
                 pass
-        dims = metrics.group_means(dims_raw)
+        dims = group_means(dims_raw)
         severe = [is_severe(j, e.rubric.kinds) for e, j in zip(items, js, strict=True)]
         complete = [strict_complete(j, e.rubric) for e, j in zip(items, js, strict=True)]
         samples = [sample(e, r, j, subset=e.meta.get("subset")) for e, r, j in zip(items, responses, js, strict=True)]

@@ -14,7 +14,7 @@ in one call; any other judge scores both pointwise. The preference is 1 / 0.5 / 
 from the margin of normalized rubric scores (``|margin| < tie_margin`` is a tie).
 
 Official metrics: the raw win rate (percent, ties half) and the
-length-controlled win rate (``evals.metrics.length_controlled_win_rate``: the
+length-controlled win rate (``metrics.length_controlled_win_rate``: the
 GLM with the tanh-normalized length difference, zeroed for prediction). The
 leaderboard-wide instruction difficulty can be given as
 ``instruction_difficulty_path`` (JSON ``{instruction: difficulty}``); without it
@@ -34,10 +34,9 @@ import numpy as np
 
 from core.registry import component
 from core.rubric import Example, RubricFormatError
-from evals import metrics
+from evals.benchmarks.alpaca_eval import metrics
 from evals.benchmarks.base import (
     DEFAULT_PAIRWISE_RUBRIC,
-    FIXTURES,
     Benchmark,
     BenchResult,
     build_example,
@@ -52,7 +51,7 @@ from evals.benchmarks.base import (
 )
 from evals.judges.base import Judge, JudgeRequest
 
-FIXTURE = FIXTURES / "alpaca_eval_gpt4_baseline.json"
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "alpaca_eval_gpt4_baseline.json"
 
 
 def from_alpaca_row(row: dict[str, Any], source: str, n: int) -> Example:

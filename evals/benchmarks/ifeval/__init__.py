@@ -24,7 +24,6 @@ import numpy as np
 from core.registry import component
 from core.rubric import Example, RubricFormatError
 from core.scores import met
-from evals import metrics
 from evals.benchmarks.base import (
     Benchmark,
     BenchResult,
@@ -36,11 +35,12 @@ from evals.benchmarks.base import (
     sample,
     strict_complete,
 )
+from evals.benchmarks.ifeval import metrics
 from evals.judges.base import Judge, JudgeRequest
 from evals.judges.rules import RulesJudge, ifeval_loose_check
 
 log = logging.getLogger(__name__)
-FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "ifeval.jsonl"
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "ifeval.jsonl"
 
 
 def from_ifeval_row(row: dict, source: str, n: int) -> Example:

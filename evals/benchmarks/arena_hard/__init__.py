@@ -18,7 +18,7 @@ B=baseline). A judge with ``judge_pairs`` (openai) compares the two answers in
 one call; any other judge scores both pointwise on the item's rubric (rules).
 The 5-level verdict comes from the margin of normalized rubric scores,
 ``score(A) - score(B)``: ``|m| < tie_margin`` -> A=B, ``< strong_margin`` -> A>B /
-B>A, else A>>B / B>>A (``evals.metrics.verdict_from_margin``). The real data has
+B>A, else A>>B / B>>A (``metrics.verdict_from_margin``). The real data has
 no rubric: the LLM judge uses ``DEFAULT_PAIRWISE_RUBRIC``; the fixture rows carry
 an extra ``rubric`` (criteria with ``check``s) for the rules judge.
 
@@ -26,7 +26,7 @@ Official metric (``show_result.py``): battle scores with strong verdicts counted
 3x, a Bradley-Terry fit (sklearn logistic regression), win rate against the
 baseline in percent, bootstrap 95% CI over questions. With style control
 (``style_control``, default on, as the v2 leaderboard): length and markdown
-density of the two answers as extra Bradley-Terry features (``evals.arena_style``),
+density of the two answers as extra Bradley-Terry features (``style.py``),
 ``style_controlled_win_rate`` overall and per category. Dimensions: the win rate
 per ``category`` (each category against its own baseline). Severe: the model's own judgment has a failed Hard Rule or a
 Principle <= 2. Games whose margin is unscorable are dropped and counted.
@@ -35,16 +35,17 @@ Principle <= 2. Games whose margin is unscorable are dropped and counted.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from core.registry import component
 from core.rubric import Example, RubricFormatError
-from evals import arena_style, metrics
+from evals.benchmarks.arena_hard import metrics
+from evals.benchmarks.arena_hard import style as arena_style
 from evals.benchmarks.base import (
     DEFAULT_PAIRWISE_RUBRIC,
-    FIXTURES,
     Benchmark,
     BenchmarkCheckError,
     BenchResult,
@@ -63,7 +64,7 @@ from evals.benchmarks.base import (
 )
 from evals.judges.base import Judge, JudgeRequest
 
-FIXTURE_DIR = FIXTURES / "arena_hard_v2"
+FIXTURE_DIR = Path(__file__).resolve().parent / "fixtures"
 FIXTURE = FIXTURE_DIR / "question.jsonl"
 FIXTURE_BASELINES = [str(FIXTURE_DIR / "model_answer" / f"{m}.jsonl")
                      for m in ("o3-mini-2025-01-31", "gemini-2.0-flash-001")]

@@ -27,14 +27,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from core.registry import component
 from core.rubric import Example
 from core.scores import met as hr_met
-from evals import metrics
 from evals.benchmarks.base import (
-    FIXTURES,
     Benchmark,
     BenchResult,
     load_source,
@@ -44,9 +43,10 @@ from evals.benchmarks.base import (
     strict_complete,
     with_mode,
 )
+from evals.benchmarks.healthbench import metrics
 from evals.judges.base import Judge, JudgeRequest
 
-FIXTURE = FIXTURES / "healthbench.jsonl"
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "healthbench.jsonl"
 
 
 def from_healthbench_row(row: dict[str, Any], source: str, n: int) -> Example:
