@@ -45,7 +45,7 @@ class ScaleConf:
     timeout_min: int = 60
     nodes: int = 1
     use_vllm: bool = False
-    deepspeed: str | None = None  # path to an accelerate/DeepSpeed config for multi-GPU scales
+    deepspeed: str | None = None  # a DeepSpeed config for multi-GPU scales: a path, or assets:deepspeed_zero3.json (shipped)
     # Reasoning mode, passed as enable_thinking to the chat template in training (TRL) and
     # evaluation (lm-eval); null = the model has none. See docs/guides/reasoning-models.md.
     thinking: Thinking | None = None

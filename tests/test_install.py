@@ -94,7 +94,8 @@ def test_the_wheel_ships_conf_and_the_data_presets_read(installed):
     conf = {f"core/conf/{p.relative_to(REPO_ROOT / 'conf')}" for p in (REPO_ROOT / "conf").rglob("*.yaml")}
     assert conf and conf <= names
     assert {"evals/benchmarks/ifeval/fixtures/real/input_data.jsonl", "evals/benchmarks/ifeval/task.yaml",
-            "evals/benchmarks/ifeval/README.md", "core/assets/toy.jsonl"} <= names
+            "evals/benchmarks/ifeval/README.md", "core/assets/toy.jsonl",
+            "core/assets/deepspeed_zero3.json"} <= names
     assert not [n for n in names if n.startswith(("tests/", "conf/"))]
 
 

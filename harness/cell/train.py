@@ -17,8 +17,7 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
-from core.config import REPO_ROOT
-from core.data import load_training_examples
+from core.data import load_training_examples, resolve_path
 from core.reasoning import THINK_END
 from evals.judges.base import Judge
 from harness.cell.rewards import RubricReward
@@ -126,9 +125,7 @@ def gpu_plan(scale: Mapping[str, Any]) -> dict[str, Any]:
     import torch
 
     on_gpu = bool(torch.cuda.is_available() and int(scale["gpus_per_node"] or 0) > 0)
-    ds = scale["deepspeed"]
-    if ds and not Path(ds).is_absolute():
-        ds = str(REPO_ROOT / ds)
+    ds = str(resolve_path(scale["deepspeed"])) if scale["deepspeed"] else None  # assets: the shipped ZeRO-3 file
     use_vllm = bool(scale["use_vllm"])
     if use_vllm and importlib.util.find_spec("vllm") is None:
         raise VllmMissing(f"scale.use_vllm: vLLM is not installed in {sys.executable} (on CPU: "

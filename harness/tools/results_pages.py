@@ -60,6 +60,7 @@ class Outcome:
     baseline: str
     mde: float | None = None
     futility: list[float] = field(default_factory=list)  # the plan's non-binding futility bounds (z), per look
+    stops: bool = False  # the stopping rule is applied to it (if no outcome says so: to every non-secondary one)
 
 
 @dataclass
@@ -186,12 +187,13 @@ def outcome_section(page: Page, rep: Report) -> list[str]:
 
 
 def look_rows(page: Page, cells: pd.DataFrame) -> list[list[str]]:
-    """Each primary outcome (not secondary) at the look its seed pairs have reached: the test's z, the
+    """Each outcome the stopping rule applies to (``stops``; else each not secondary) at the look its seed pairs have reached: the test's z, the
     bounds of that look, the decision, and the difference detectable at this n (paired t, power 0.8)."""
     from harness.tools.plan import mde_paired
 
     rows = []
-    for o in (o for o in page.outcomes if not o.label.startswith("secondary")):
+    ruled = [o for o in page.outcomes if o.stops] or [o for o in page.outcomes if not o.label.startswith("secondary")]
+    for o in ruled:
         a, b = seed_values(cells, o)
         t = run_test(a, b, page.design)
         k = look_of(t.n, page.looks)

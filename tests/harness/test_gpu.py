@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from core.config import REPO_ROOT
+from core.data import resolve_path
 from harness.cell.train import gpu_plan
 from harness.compose import compose_sweep as compose
 
@@ -20,7 +20,7 @@ def test_real_scales_stay_on_cpu_without_a_gpu():
     cfg, _ = compose(["scale=qwen3_8b", "scale.use_vllm=false"])
     plan = gpu_plan(cfg.scale)
     assert plan == {"on_gpu": False, "dtype": torch.float32, "bf16": False, "use_vllm": False, "deepspeed": None}
-    assert REPO_ROOT.joinpath(cfg.scale.deepspeed).is_file()
+    assert resolve_path(cfg.scale.deepspeed).is_file()  # shipped in the package: found from any directory
 
 
 def test_vllm_generation_asked_for_without_vllm_fails_in_one_line(monkeypatch):

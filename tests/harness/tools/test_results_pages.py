@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 
 import pytest
 
@@ -111,3 +112,18 @@ def test_a_page_with_replay_shows_the_recorded_verdicts_replayed(tmp_path):
     empty = tmp_path / "none"
     (empty / "policies").mkdir(parents=True)
     assert "No policy of these records has verdicts yet." in replay_section(page, empty, tmp_path)[0]
+
+
+def test_the_stopping_rule_applies_only_to_the_outcomes_marked_stops():
+    import pandas as pd
+
+    from harness.tools.results_pages import Outcome, Page, look_rows
+
+    cells = pd.DataFrame({"method": ["f"] * 4 + ["s"] * 4, "scale": "x", "benchmark": "b", "seed": [0, 1, 2, 3] * 2,
+                          "m": [0.5, 0.61, 0.42, 0.83, 0.4, 0.5, 0.3, 0.7]})
+    rule = Outcome("primary", "m", "b", "f", "s", stops=True)
+    control = Outcome("positive control", "m", "b", "s", "f")
+    page = Page(title="t", date="d", command="c", purpose="p", outcomes=[rule, control], design="paired", looks=[2, 4])
+    assert [r[0] for r in look_rows(page, cells)] == ["primary"]
+    unmarked = replace(page, outcomes=[replace(rule, stops=False), control])
+    assert [r[0] for r in look_rows(unmarked, cells)] == ["primary", "positive control"]
