@@ -13,11 +13,13 @@ cache off, evaluation one IFEval item without a judge; ``perf.paper_step``'s run
 * ``vLLM``: ``judge=vllm judge.model=smollm2_135m judge.concurrency=C`` (the same model and rubric
   mode; vLLM's CPU build, continuous batching, prefix caching, guided decoding).
 
-The limit: ``prompt tokens / prefill rate + completion tokens / decode rate``, per step. Prefill is
-timed on distinct prompts of the step's mean prompt length with ``max_tokens=1``, one at a time;
-decode on ``C`` concurrent requests (1 for llama.cpp) that each generate 64 tokens, the rate
-being their completion tokens over the time left after their prefill. Prefix caching can beat this
-"limit" (a cached prompt prefix is not prefilled again): a ratio below 1 says so.
+The limit: ``prompt tokens / prefill rate + completion tokens / decode rate``, per step, twice: with
+every prompt token prefilled, and with each GRPO group's shared part (instructions, question,
+rubric) prefilled once, the rollouts of the group after the first adding only their own tokens:
+the best a prefix cache can do (``limits``). Prefill is timed on distinct prompts of the step's mean
+prompt length (calibrated in the server's tokens) with ``max_tokens=1``, one at a time; decode on
+``C`` concurrent requests (1 for llama.cpp) that each generate 64 tokens, the rate being their
+completion tokens over the time left after their prefill. The targets are read against the second.
 
     python -m perf.judge_step --steps 3                  # both arms, the docs' table
     python -m perf.judge_step --arms vllm --steps 2      # one arm
@@ -71,14 +73,15 @@ def _ask(client: Any, text: str, max_tokens: int) -> tuple[float, int, int]:
 
 
 def rates(url: str, prompt_tokens: int, concurrency: int, repeats: int = 3) -> dict[str, float]:
-    """The server's prefill (tokens/s, one prompt at a time) and decode (tokens/s at ``concurrency``)."""
+    """The server's prefill (tokens/s, one prompt of ``prompt_tokens`` at a time) and decode (tokens/s at
+    ``concurrency``)."""
     from openai import OpenAI
 
     client = OpenAI(base_url=url, api_key="none", timeout=600)
-    words = max(8, int(prompt_tokens * 0.7))  # about 1.4 tokens a word of this text
-    filler = " ".join(f"criterion {i} asks whether the reply is accurate and complete." for i in range(words // 9 + 1))
-    _ask(client, "warm up", 4)
-    pre = [_ask(client, f"[{time.time_ns()}] {filler}", 1) for _ in range(repeats)]  # distinct: no prefix reuse
+    unit = " A criterion asks whether the reply is accurate, complete and safe for the patient."
+    _, probe, _ = _ask(client, "0" + unit * 40, 1)  # calibrates the filler's length in this tokenizer's tokens
+    units = max(1, round(prompt_tokens / (probe / 40)))
+    pre = [_ask(client, f"[{time.time_ns()}]" + unit * units, 1) for _ in range(repeats)]  # distinct: no reuse
     prefill = statistics.median(p / s for s, p, _ in pre)
     count = "Count from 1 to 300, separated by commas, without stopping."
     with ThreadPoolExecutor(concurrency) as pool:
@@ -87,12 +90,27 @@ def rates(url: str, prompt_tokens: int, concurrency: int, repeats: int = 3) -> d
         wall = time.perf_counter() - t
     made = sum(c for _, _, c in out)
     prompt_s = sum(p for _, p, _ in out) / prefill
-    return {"prefill": prefill, "decode": made / max(wall - prompt_s, 1e-6), "decode_tokens": made / concurrency}
+    return {"prefill": prefill, "prefill_prompt": statistics.fmean(p for _, p, _ in pre),
+            "decode": made / max(wall - prompt_s, 1e-6), "decode_tokens": made / concurrency}
+
+
+def limits(s: dict[str, float], group: int) -> tuple[float, float]:
+    """(every prompt token prefilled, the shared part prefilled once per group) in seconds per step.
+
+    The second counts, of each group's ``group`` requests, the first in full and the others' rollout
+    (``tokens``, the policy's mean completion length) only: what a prefix cache can at best save."""
+    decode = s["step_completion_tokens"] / s["decode"]
+    every = s["step_prompt_tokens"] / s["prefill"] + decode
+    per_request = s["step_prompt_tokens"] / max(s["step_requests"], 1)
+    followers = s["step_requests"] * (group - 1) / group
+    shared = s["step_prompt_tokens"] - followers * max(per_request - s["tokens"], 0.0)
+    return every, shared / s["prefill"] + decode
 
 
 def measure(name: str, overrides: list[str], concurrency: int, steps: int, warmup: int) -> dict[str, float]:
+    train = train_node(steps)
     with tempfile.TemporaryDirectory(prefix="judge-step-") as tmp:
-        rows = run_harness(Path(tmp), name, overrides, train_node(steps))
+        rows = run_harness(Path(tmp), name, overrides, train)
     kept = sorted(rows, key=lambda r: r["step"])[warmup:]
     out = arm_summary(rows, warmup)
     for k in ("requests", "prompt_tokens", "completion_tokens"):
@@ -100,16 +118,17 @@ def measure(name: str, overrides: list[str], concurrency: int, steps: int, warmu
     out["valid"] = 1.0 - statistics.fmean(r.get("judge/unscorable_fraction", 0.0) for r in kept)
     with server(name, concurrency) as url:
         out.update(rates(url, int(out["step_prompt_tokens"] / max(out["step_requests"], 1)), concurrency))
-    out["limit"] = out["step_prompt_tokens"] / out["prefill"] + out["step_completion_tokens"] / out["decode"]
+    out["limit_every"], out["limit"] = limits(out, int(train["num_generations"]))
     return out
 
 
 def render(results: dict[str, dict[str, float]], what: dict[str, str], steps: int, warmup: int) -> str:
     head = ["judge server", "step s", "judge s", "judge %", "requests", "prompt tok", "completion tok",
-            "valid verdicts", "prefill tok/s", "decode tok/s", "limit s", "judge / limit"]
+            "valid verdicts", "prefill tok/s", "decode tok/s", "limit s, every token", "limit s, shared once",
+            "judge / limit"]
     body = [[f"{n} ({what[n]})", f"{s['step']:.1f}", f"{s['judge']:.1f}", f"{100 * s['judge_share']:.0f}",
              f"{s['step_requests']:.1f}", f"{s['step_prompt_tokens']:.0f}", f"{s['step_completion_tokens']:.0f}",
-             f"{100 * s['valid']:.0f} %", f"{s['prefill']:.0f}", f"{s['decode']:.1f}", f"{s['limit']:.1f}",
+             f"{100 * s['valid']:.0f} %", f"{s['prefill']:.0f}", f"{s['decode']:.1f}", f"{s['limit_every']:.1f}", f"{s['limit']:.1f}",
              f"{s['judge'] / s['limit']:.2f}"] for n, s in results.items()]
     lines = [markdown(head, body), ""]
     targets = []
@@ -122,7 +141,7 @@ def render(results: dict[str, dict[str, float]], what: dict[str, str], steps: in
         vps = {n: s["step_requests"] / s["judge"] for n, s in results.items()}
         targets.append([f"{b} / {a}", f"judge s {sb['judge'] / sa['judge']:.2f}x",
                         f"requests/s {vps[b] / vps[a]:.2f}x at valid {100 * sb['valid']:.0f} % vs {100 * sa['valid']:.0f} %"])
-    lines += [markdown(["arm", "judge s / physical limit", "judge share of the step"], targets), "",
+    lines += [markdown(["arm", "judge s / limit (shared once)", "judge share of the step"], targets), "",
               f"per step, steps {warmup + 1}-{steps} of each run (warm-up excluded); experiment=paper_mini's train node "
               "(2 prompts x 2 rollouts, 48 new tokens), method static, seed 0, judge cache off; the limit from "
               "the same server's rates measured after the run (prefill one prompt at a time; decode at the arm's "

@@ -10,9 +10,21 @@ from perf.judge_step import render
 
 def arm(judge: float, step: float, requests: float, prompt: float, completion: float, prefill: float,
         decode: float, valid: float) -> dict[str, float]:
+    every = prompt / prefill + completion / decode
     return {"step": step, "judge": judge, "judge_share": judge / step, "step_requests": requests,
             "step_prompt_tokens": prompt, "step_completion_tokens": completion, "valid": valid,
-            "prefill": prefill, "decode": decode, "limit": prompt / prefill + completion / decode}
+            "prefill": prefill, "decode": decode, "limit_every": every + 5.0, "limit": every}
+
+
+def test_the_limit_with_the_shared_part_once_per_group():
+    from perf.judge_step import limits
+
+    # 4 requests of 500 prompt tokens, groups of 2, rollouts of 50 tokens: the 2 followers add 50 each,
+    # so 1100 tokens to prefill at 100/s (11 s) instead of 2000 (20 s); 100 completion tokens at 10/s (10 s)
+    s = {"step_prompt_tokens": 2000.0, "step_requests": 4.0, "tokens": 50.0, "prefill": 100.0,
+         "step_completion_tokens": 100.0, "decode": 10.0}
+    assert limits(s, 2) == pytest.approx((30.0, 21.0))
+    assert limits(s, 1) == pytest.approx((30.0, 30.0))  # no group: nothing shared
 
 
 def test_the_table_states_the_limit_and_the_targets():
