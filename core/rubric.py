@@ -125,7 +125,7 @@ class Example(BaseModel):
 # ----------------------------------------------------------------------------- parsing helpers
 
 
-def _field_of(err: ValidationError) -> tuple[str, str]:
+def field_of(err: ValidationError) -> tuple[str, str]:
     first = err.errors()[0]
     loc = ".".join(str(p) for p in first["loc"] if p not in ("criteria",)) or "<row>"
     return loc, first["msg"]
@@ -137,12 +137,12 @@ def _decode_error(p: Path, raw: bytes, err: UnicodeDecodeError) -> RubricFormatE
                              "parquet files need the .parquet suffix or the PAR1 header")
 
 
-def _drop_nulls(v: Any) -> Any:
+def drop_nulls(v: Any) -> Any:
     """Parquet structs have every field of the column's schema; a null one means the key was absent."""
     if isinstance(v, dict):
-        return {k: _drop_nulls(x) for k, x in v.items() if x is not None}
+        return {k: drop_nulls(x) for k, x in v.items() if x is not None}
     if isinstance(v, list):
-        return [_drop_nulls(x) for x in v]
+        return [drop_nulls(x) for x in v]
     return v
 
 
@@ -150,7 +150,7 @@ def _parquet_rows(p: Path) -> list[Any]:
     import pyarrow.parquet as pq
 
     try:
-        return [_drop_nulls(r) for r in pq.read_table(p).to_pylist()]
+        return [drop_nulls(r) for r in pq.read_table(p).to_pylist()]
     except Exception as e:  # pyarrow's own errors -> one line naming the file
         raise RubricFormatError(str(p), None, "<file>", f"not a readable parquet file ({str(e).splitlines()[0]})") from None
 
@@ -212,7 +212,7 @@ def build_example(source: str, n: int, data: dict[str, Any]) -> Example:
     try:
         return Example(**data)
     except ValidationError as e:
-        field, why = _field_of(e)
+        field, why = field_of(e)
         raise RubricFormatError(source, n, field, why) from None
 
 

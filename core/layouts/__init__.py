@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from core.config import DataConf
-from core.rubric import Example, RubricFormatError, _drop_nulls, read_rows
+from core.rubric import Example, RubricFormatError, drop_nulls, read_rows
 
 
 def _default(name: str) -> str:
@@ -65,7 +65,7 @@ class Layout:
     """parse(row, n, ctx) -> Example, or None for a row the options leave out.
     signature: fields that identify the layout ("a|b" alternatives, "x.0.y" paths, ":str" type).
     finish(ctx, examples) runs once after the last row (file-level errors and warnings).
-    nulls: the parser treats a null field as an absent one, so parquet rows skip ``_drop_nulls``."""
+    nulls: the parser treats a null field as an absent one, so parquet rows skip ``drop_nulls``."""
 
     name: str
     parse: Callable[[dict[str, Any], int, Context], Example | None]
@@ -149,7 +149,7 @@ def iter_rows(path: Path, columns: Iterable[str] | None = None, batch_rows: int 
         for batch in f.iter_batches(batch_size=batch_rows, columns=cols):
             for r in batch.to_pylist():
                 empty = False
-                yield r if keep_nulls else _drop_nulls(r)
+                yield r if keep_nulls else drop_nulls(r)
     except Exception as e:  # pyarrow's own errors -> one line naming the file
         raise RubricFormatError(str(path), None, "<file>", f"not a readable parquet file ({str(e).splitlines()[0]})") \
             from None
