@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from core.data import load_examples
+from core.layouts import LayoutOptions
 from core.layouts.classic import parse_openrubrics_text
 from core.rubric import Rubric, RubricFormatError
 
@@ -181,7 +182,7 @@ def _rar_file(tmp_path, n=2) -> Path:
 
 def test_rar_pitfall_polarity_present_keeps_negative_weights_and_warns_once(tmp_path, caplog):
     with caplog.at_level("WARNING", logger="core.rubric"):
-        ex = load_examples(_rar_file(tmp_path), "rar", "present")
+        ex = load_examples(_rar_file(tmp_path), "rar", options=LayoutOptions(pitfall_polarity="present"))
     assert [c.weight for c in ex[0].rubric.criteria] == [5.0, -2.0, -1.0, -1.0]
     msgs = [r.getMessage() for r in caplog.records]
     assert len(msgs) == 1  # once per file, not once per row
@@ -191,7 +192,7 @@ def test_rar_pitfall_polarity_present_keeps_negative_weights_and_warns_once(tmp_
 
 def test_rar_pitfall_polarity_absent_makes_met_mean_avoided(tmp_path, caplog):
     with caplog.at_level("WARNING", logger="core.rubric"):
-        ex = load_examples(_rar_file(tmp_path, 1), "rar", "absent")
+        ex = load_examples(_rar_file(tmp_path, 1), "rar", options=LayoutOptions(pitfall_polarity="absent"))
     c = ex[0].rubric.criteria
     assert [x.weight for x in c] == [5.0, 2.0, 1.0, 1.0] and all("rar:pitfall" in x.tags for x in c[1:])
     assert ex[0].meta["pitfall_polarity"] == "absent"
