@@ -14,19 +14,13 @@ from core.rubric import Example, RubricFormatError
 ASSETS = Path(__file__).resolve().parent / "assets"
 
 
-def _options(pitfall_polarity: str, options: Any) -> Any:
-    if options is None:
-        return LayoutOptions(pitfall_polarity=pitfall_polarity)
-    return options
-
-
-def load_examples(path: str | Path | Sequence[str | Path], fmt: str = "harness", pitfall_polarity: str = "present",
-                  options: Any = None) -> list[Example]:
+def load_examples(path: str | Path | Sequence[str | Path], fmt: str = "harness",
+                  options: LayoutOptions | None = None) -> list[Example]:
     """Load and validate a file (or the files of one dataset) in layout ``fmt`` (``auto``: detected
     from the first row), dispatched through ``core.layouts``; ``options``: a ``LayoutOptions``.
     Raises RubricFormatError on the first bad row (file, row, field, what was expected)."""
     paths = [Path(path)] if isinstance(path, str | Path) else [Path(p) for p in path]
-    out = load(paths, str(fmt), _options(pitfall_polarity, options))
+    out = load(paths, str(fmt), options or LayoutOptions())
     seen: dict[str, int] = {}
     for k, e in enumerate(out):
         if seen.setdefault(e.id, k) != k:
@@ -35,8 +29,8 @@ def load_examples(path: str | Path | Sequence[str | Path], fmt: str = "harness",
     return out
 
 
-def load_hub_examples(repo_id: str, split: str = "train", fmt: str = "rar", pitfall_polarity: str = "present",
-                      options: Any = None, **kwargs: Any) -> list[Example]:
+def load_hub_examples(repo_id: str, split: str = "train", fmt: str = "rar", options: LayoutOptions | None = None,
+                      **kwargs: Any) -> list[Example]:
     """Load a rubric dataset through ``datasets`` (needs network; offline use a local file)."""
     import datasets
 
@@ -44,7 +38,7 @@ def load_hub_examples(repo_id: str, split: str = "train", fmt: str = "rar", pitf
     source = f"{repo_id}[{split}]"
     if fmt == "auto":
         fmt = detect(dict(ds[0]), source)
-    return parse_files([(source, (dict(r) for r in ds))], str(fmt), _options(pitfall_polarity, options))
+    return parse_files([(source, (dict(r) for r in ds))], str(fmt), options or LayoutOptions())
 
 def resolve_path(path: str) -> Path:
     """``assets:toy.jsonl`` -> the bundled file; anything else is a filesystem path."""

@@ -2,7 +2,7 @@
 
 Every option of every config group in ``conf/`` is composed exactly as ``python -m harness.sweep``
 composes it (``harness.compose.compose_sweep``), and the root schemas are read from the
-dataclasses of ``core.config``, so the pages cannot drift from the code. Nothing here is
+dataclasses of ``harness.config`` (and ``core.config`` for ``data``), so the pages cannot drift from the code. Nothing here is
 hand-maintained: add a YAML to ``conf/<group>/`` or a field to a schema and the next build lists it.
 
 Pages written (virtual files, never on disk): ``reference/config/index.md``,
@@ -31,6 +31,7 @@ from omegaconf import MISSING, OmegaConf  # noqa: E402
 
 from core import config as C  # noqa: E402
 from core.registry import components  # noqa: E402
+from harness import config as S  # noqa: E402
 
 OUT = "reference/config"
 PROVENANCE_PAGE = "reference/paper-provenance.md"  # where every value of experiment=paper comes from
@@ -48,14 +49,14 @@ GROUPS = {
     "hydra/launcher": ("launcher", "Where the jobs of a multirun (`-m`) run."),
 }
 
-# root schemas of core.config, in the order a reader meets them
+# root schemas (harness.config; data's in core.config), in the order a reader meets them
 ROOT_SCHEMAS = [
-    ("train", C.TrainConf), ("eval", C.EvalConf), ("run", C.RunConf), ("report", C.ReportConf),
-    ("data", C.DataConf), ("scale", C.ScaleConf), ("tracking", C.TrackingConf), ("peft", C.LoraConf),
-    ("prior_weights", C.PriorWeightsConf),
+    ("train", S.TrainConf), ("eval", S.EvalConf), ("run", S.RunConf), ("report", S.ReportConf),
+    ("data", C.DataConf), ("scale", S.ScaleConf), ("tracking", S.TrackingConf), ("peft", S.LoraConf),
+    ("prior_weights", S.PriorWeightsConf),
 ]
 # schemas of the plain (non-component) groups
-GROUP_SCHEMAS = {"scale": C.ScaleConf, "data": C.DataConf, "tracking": C.TrackingConf, "peft": C.LoraConf}
+GROUP_SCHEMAS = {"scale": S.ScaleConf, "data": C.DataConf, "tracking": S.TrackingConf, "peft": S.LoraConf}
 
 
 # ---------------------------------------------------------------------------------------- helpers
@@ -285,8 +286,8 @@ def launcher_section(name: str) -> list[str]:
 
 def schema_page() -> str:
     lines = ["# Root schemas", "",
-             "The typed nodes of the root config (`core.config.Config`), read from the dataclasses in "
-             "`core/config.py`. A key that is not a field, or a value of the wrong type, fails at compose "
+             "The typed nodes of the root config (`harness.config.Config`), read from the dataclasses in "
+             "`harness/config.py` (`data`: `core/config.py`). A key that is not a field, or a value of the wrong type, fails at compose "
              "time, before any job is submitted. Enum-typed fields list their valid values. Defaults here "
              "are the schema's; a group option or an experiment preset may set others (see the group pages).", ""]
     for key, cls in ROOT_SCHEMAS:
@@ -302,10 +303,10 @@ def schema_page() -> str:
         for f in dataclasses.fields(cls):
             lines.append(f"| `{key}.{f.name}` | {types[f.name]} | {schema_default(f)} | {cell(notes.get(f.name, ''))} |")
         lines.append("")
-    top = [f for f in dataclasses.fields(C.Config) if f.name in ("seed", "cache_dir")]
+    top = [f for f in dataclasses.fields(S.Config) if f.name in ("seed", "cache_dir")]
     lines += ["## Top-level fields", "", "| field | type | default |", "|---|---|---|"]
     for f in top:
-        lines.append(f"| `{f.name}` | {schema_types(C.Config)[f.name]} | {schema_default(f)} |")
+        lines.append(f"| `{f.name}` | {schema_types(S.Config)[f.name]} | {schema_default(f)} |")
     lines.append("")
     return "\n".join(lines)
 
@@ -313,7 +314,7 @@ def schema_page() -> str:
 def index_page() -> str:
     root = OmegaConf.load(C.CONF_DIR / "config.yaml")
     lines = ["# Configuration reference", "",
-             "Generated from `conf/` and `core/config.py` at every docs build "
+             "Generated from `conf/`, `harness/config.py` and `core/config.py` at every docs build "
              "(`docs/gen_reference.py`), so it lists what the code composes today.", "",
              "## The main job's defaults list", "",
              "`conf/config.yaml` (the plain root every command composes; a bare `python -m harness.sweep` adds "

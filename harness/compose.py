@@ -1,8 +1,9 @@
 """How configs compose: Hydra registration, the root config, and one method on its own.
 
-The schemas live in ``core.config`` (root groups, and ``CONF_DIR``: where ``conf/`` is) and
-next to each component (``core.registry.component``); this module imports the component
-packages so their schemas register, stores everything in Hydra's ConfigStore, and composes.
+The schemas live beside their users: the root and its harness-level nodes in ``harness.config``,
+the ``data`` node's in ``core.config`` (with ``CONF_DIR``: where ``conf/`` is), each component's
+next to its code (``core.registry.component``); this module imports the component packages so
+their schemas register, stores everything in Hydra's ConfigStore, and composes.
 ``compose_method``/``instantiate_method`` build a method exactly as the trainer's config
 does, for the contract tests, ``harness.tools.simulate`` and ``perf.aggregation``.
 """
@@ -18,22 +19,9 @@ from typing import Any
 
 from hydra.core.config_store import ConfigStore
 
-from core.config import (  # noqa: F401 (the schemas, re-exported for entry points)
-    CONF_DIR,
-    REPO_ROOT,
-    Config,
-    DataConf,
-    EvalConf,
-    EvaluateConfig,
-    LoraConf,
-    LossType,
-    RunConf,
-    ScaleConf,
-    ScaleRewards,
-    TrackingConf,
-    TrainConf,
-)
+from core.config import CONF_DIR  # noqa: F401 (where conf/ is, for the entry points)
 from core.registry import component, components  # noqa: F401 (component re-exported)
+from harness.config import Config, EvaluateConfig, LoraConf
 
 COMPONENT_PACKAGES = ("methods", "evals.judges", "evals.benchmarks")
 

@@ -68,7 +68,7 @@ INSTRUCTIONS = [
 ]
 
 
-def _text(name: str) -> str:
+def instruction_text(name: str) -> str:
     return {
         "lowercase": "The whole response is in lowercase letters.",
         "no_commas": "The response uses no commas.",
@@ -107,7 +107,7 @@ def main() -> None:
                   "kwargs": {"relation": "less than", "num_words": limit}}, "instruction", "medium"),
             crit("finished", "The response ends with a finished sentence ('.', '!', '?' or a quote).", "hard_rule",
                  {"type": "regex", "pattern": "[.!?\"]\\s*$"}, "format", "medium"),
-        ] + [crit(n, _text(n), "hard_rule", c, "instruction", band) for n, _, c, band in picked]
+        ] + [crit(n, instruction_text(n), "hard_rule", c, "instruction", band) for n, _, c, band in picked]
         rng.shuffle(rubric)
         rows.append({"id": f"instruct-{i:03d}", "prompt": prompt, "rubric": rubric,
                      "meta": {"task": task, "topic": topic, "instructions": [p[0] for p in picked]}})

@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from make_instruct import AXIS_WEIGHT, INSTRUCTIONS, TASKS, TOPICS, _text  # noqa: E402
+from make_instruct import AXIS_WEIGHT, INSTRUCTIONS, TASKS, TOPICS, instruction_text  # noqa: E402
 
 WEIGHT = {**AXIS_WEIGHT, "style": 1.0}
 COVERAGE = {  # three words a good answer about the topic would use; the prompt asks for them
@@ -75,7 +75,7 @@ def row(i: int, rng: random.Random) -> dict:
              "or more away).", "principle", {"type": "length_band", "target": target}, "format"),
         crit("variety", "The response uses varied wording: the share of distinct words (0 under 10 words).",
              "principle", {"type": "diversity", "min_words": 10}, "style"),
-    ] + [crit(n, _text(n), "hard_rule", c, "instruction") for n, _, c, _ in picked]
+    ] + [crit(n, instruction_text(n), "hard_rule", c, "instruction") for n, _, c, _ in picked]
     rng.shuffle(rubric)
     return {"id": f"graded-{i:03d}", "prompt": prompt, "rubric": rubric,
             "meta": {"task": task, "topic": topic, "limit": limit, "instructions": [p[0] for p in picked]}}

@@ -1,23 +1,27 @@
-"""The registry of training-data layouts behind ``core.data.load_examples``.
+"""The one registry of row layouts: training data (``core.data.load_examples``) and benchmark rows.
 
-One module per published layout (verl, healthbench, researchrubrics; harness/openrubrics/rar
-live in ``core.rubric``), each registering a ``Layout``: how to parse one row, which top-level
+One module per published layout (classic: harness/openrubrics/rar; verl, healthbench,
+researchrubrics), each registering a ``Layout``: how to parse one row, which top-level
 columns it reads (parquet reads only those, so verl's ``extra_info`` copy of every rubric
 costs nothing), and the fields that identify it so ``format: auto`` can pick it from the
-first row or, when none fits, name the closest layout and the field it lacks.
+first row or, when none fits, name the closest layout and the field it lacks. A benchmark
+registers its own rows' layout from its folder (``evals.benchmarks.<name>``, ``training=False``:
+not a ``data.format``, never auto-detected) and reads them with ``parse_rows``, so a bad
+benchmark row fails as a bad training row does: one line naming the file, the row and the field.
 """
 
 from __future__ import annotations
 
 import importlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from core.config import DataConf
-from core.rubric import Example, RubricFormatError, _drop_nulls, read_rows
+from core.layouts.files import first_row, iter_rows, read_rows  # noqa: F401 (read_rows: every layout's reader)
+from core.rubric import Example, RubricFormatError
 
 
 def _default(name: str) -> str:
@@ -65,7 +69,8 @@ class Layout:
     """parse(row, n, ctx) -> Example, or None for a row the options leave out.
     signature: fields that identify the layout ("a|b" alternatives, "x.0.y" paths, ":str" type).
     finish(ctx, examples) runs once after the last row (file-level errors and warnings).
-    nulls: the parser treats a null field as an absent one, so parquet rows skip ``_drop_nulls``."""
+    nulls: the parser treats a null field as an absent one, so parquet rows skip ``drop_nulls``.
+    training: a ``data.format`` (auto-detected, read by ``load``); False for a benchmark's rows."""
 
     name: str
     parse: Callable[[dict[str, Any], int, Context], Example | None]
@@ -73,6 +78,7 @@ class Layout:
     columns: tuple[str, ...] | None = None
     finish: Callable[[Context, list[Example]], None] | None = None
     nulls: bool = False  # True: the parser reads parquet's null struct fields as absent itself (faster)
+    training: bool = True
 
 
 LAYOUTS: dict[str, Layout] = {}
@@ -80,14 +86,24 @@ _MODULES = ("core.layouts.classic", "core.layouts.verl", "core.layouts.healthben
 
 
 def register(layout: Layout) -> Layout:
+    """Add a layout; a second module claiming a name that another module registered is an error."""
+    have = LAYOUTS.get(layout.name)
+    if have is not None and have.parse.__module__ != layout.parse.__module__:
+        raise ValueError(f"layout {layout.name!r} is registered by {have.parse.__module__} and {layout.parse.__module__}")
     LAYOUTS[layout.name] = layout
     return layout
 
 
 def layouts() -> dict[str, Layout]:
+    """Every registered layout (a benchmark's once its module is imported)."""
     for m in _MODULES:
         importlib.import_module(m)
     return LAYOUTS
+
+
+def training_layouts() -> dict[str, Layout]:
+    """The layouts that ``data.format`` names (``DataFormat``), in registry order."""
+    return {k: lay for k, lay in layouts().items() if lay.training}
 
 
 # ----------------------------------------------------------------------------- detection
@@ -115,7 +131,8 @@ def missing_fields(row: dict[str, Any], layout: Layout) -> list[str]:
 def detect(row: dict[str, Any], source: str) -> str:
     """The layout the first row fits; else one line naming the closest layout and its missing field."""
     scored = []  # (missing, -matched, registry order): fewest missing, then most matched
-    for k, lay in enumerate(layouts().values()):
+    known = training_layouts()
+    for k, lay in enumerate(known.values()):
         miss = len(missing_fields(row, lay))
         scored.append((miss, miss - len(lay.signature), k, lay))
     fits = [lay for miss, _, _, lay in scored if miss == 0]
@@ -125,36 +142,10 @@ def detect(row: dict[str, Any], source: str) -> str:
     miss = missing_fields(row, best)[0]
     raise RubricFormatError(source, 1, miss.split("|")[0].split(":")[0],
                             f"fits no known layout; closest is '{best.name}', which needs '{miss}' "
-                            f"(set data.format to one of {sorted(LAYOUTS)})")
+                            f"(set data.format to one of {sorted(known)})")
 
 
 # ----------------------------------------------------------------------------- reading
-
-
-def iter_rows(path: Path, columns: Iterable[str] | None = None, batch_rows: int = 1024,
-              keep_nulls: bool = False) -> Iterator[dict[str, Any]]:
-    """Rows of a parquet file streamed in record batches (only ``columns`` when given, those the
-    file has), else of a JSONL/JSON file through ``core.rubric.read_rows``."""
-    raw = path.open("rb").read(4)
-    if path.suffix.lower() != ".parquet" and raw != b"PAR1":
-        yield from read_rows(path)
-        return
-    import pyarrow.parquet as pq
-
-    empty = True
-    try:
-        f = pq.ParquetFile(path)
-        have = set(f.schema_arrow.names)
-        cols = None if columns is None else [c for c in columns if c in have]
-        for batch in f.iter_batches(batch_size=batch_rows, columns=cols):
-            for r in batch.to_pylist():
-                empty = False
-                yield r if keep_nulls else _drop_nulls(r)
-    except Exception as e:  # pyarrow's own errors -> one line naming the file
-        raise RubricFormatError(str(path), None, "<file>", f"not a readable parquet file ({str(e).splitlines()[0]})") \
-            from None
-    if empty:
-        raise RubricFormatError(str(path), None, "<file>", "no rows")
 
 
 def parse_files(files: Iterable[tuple[str, Iterable[dict[str, Any]]]], fmt: str, options: LayoutOptions) -> list[Example]:
@@ -171,13 +162,15 @@ def parse_files(files: Iterable[tuple[str, Iterable[dict[str, Any]]]], fmt: str,
     return out
 
 
-def first_row(path: Path) -> dict[str, Any]:
-    return next(iter_rows(path, batch_rows=1))
+def parse_rows(rows: Sequence[dict[str, Any]], source: str, fmt: str,
+               options: LayoutOptions | None = None) -> list[Example]:
+    """Rows already read (a benchmark's file or hub split) through layout ``fmt``; rows count from 1."""
+    return parse_files([(source, rows)], fmt, options or LayoutOptions())
 
 
 def load(paths: list[Path], fmt: str, options: LayoutOptions) -> list[Example]:
     """Files in layout ``fmt`` (``auto``: detected from the first row of the first file)."""
-    known = layouts()
+    known = training_layouts()
     if fmt != "auto" and fmt not in known:
         raise ValueError(f"unknown rubric format {fmt!r}; known: {sorted(known)} or 'auto'")
     for path in paths:

@@ -22,8 +22,8 @@ from core.rubric import (
     Criterion,
     Example,
     RubricFormatError,
-    _field_of,
     build_example,
+    field_of,
     object_items,
 )
 
@@ -105,7 +105,7 @@ def _criterion(item: dict[str, Any], k: int, n: int, ctx: Context, row_tags: tup
     try:
         return Criterion(**fields)
     except ValidationError as e:
-        field, why = _field_of(e)
+        field, why = field_of(e)
         raise RubricFormatError(src, n, f"reward_model.rubrics.{k}.{field}", why) from None
 
 

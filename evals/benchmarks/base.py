@@ -17,8 +17,9 @@ from typing import Any
 
 import numpy as np
 
+from core.layouts import read_rows
 from core.reasoning import cut_scores, is_cut
-from core.rubric import Example, Rubric, RubricFormatError, build_example, read_rows  # noqa: F401 (re-exported)
+from core.rubric import Example, Rubric, RubricFormatError, build_example  # noqa: F401 (re-exported)
 from core.scores import Score, met, oriented, pitfalls
 from core.strict_completion import share, strict_completion
 from evals.judges.base import Judge, JudgeRequest, Judgment, normalize

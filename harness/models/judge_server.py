@@ -40,7 +40,7 @@ N_THREADS = min(2, os.cpu_count() or 1)  # see the README's table: 2 threads on 
 _LISTENING = re.compile(r"Uvicorn running on (http://[^\s]+)")
 
 
-def _die_with_parent() -> None:  # pragma: no cover (runs in the child between fork and exec)
+def die_with_parent() -> None:  # pragma: no cover (runs in the child between fork and exec)
     """Linux: the server gets SIGTERM if this process dies without stopping it."""
     try:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
@@ -95,7 +95,7 @@ def local_judge_server(
     path = _model_file(model)
     cmd = server_command(path, port, n_ctx, n_threads, alias=model)
     proc = subprocess.Popen(
-        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, preexec_fn=_die_with_parent
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, preexec_fn=die_with_parent
     )
     found: list[str] = []
     tail: list[str] = []

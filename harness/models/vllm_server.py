@@ -32,7 +32,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from harness.models.judge_server import _die_with_parent
+from harness.models.judge_server import die_with_parent
 from harness.models.resolve import PACKAGED, packaged_folder
 from harness.models.vllm_env import vllm_python
 
@@ -167,7 +167,7 @@ def vllm_judge_server(
     log = open(log_path, "a") if log_path else None  # noqa: SIM115 (closed in finally)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env=server_env(on_cpu, threads or job_cores()),
-                            start_new_session=True, preexec_fn=_die_with_parent)
+                            start_new_session=True, preexec_fn=die_with_parent)
     tail: list[str] = []
 
     def read() -> None:

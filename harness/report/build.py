@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from core.config import ReportConf
+from harness.config import ReportConf
 from harness.report.families import POLARIZATION
 from harness.report.load import Sweep
 from harness.report.stats import Pooled, StatResult, compare, pool, summarize

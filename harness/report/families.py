@@ -2,7 +2,7 @@
 
 No dataset's tags are named here: tags written ``<prefix>:<value>`` (``level:easy``, ``axis:safety``,
 ``crit:no_at``) form one family per prefix, plain tags one family together; data-specific table
-columns come from the ``report`` config node (:class:`core.config.ReportConf`).
+columns come from the ``report`` config node (:class:`harness.config.ReportConf`).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 from omegaconf import OmegaConf
 
-from core.config import ReportConf
+from harness.config import ReportConf
 
 KEYS = ("method", "scale", "benchmark", "seed")
 CURVE_PREFIXES = ("satisfaction/", "saturation/", "weight/", "reward/", "rewards/", "completions/clipped_ratio")

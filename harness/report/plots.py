@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core.config import ReportConf
+from harness.config import ReportConf
 from harness.report.families import curve_families, reward_family, smoothed
 from harness.report.stats import t_interval
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from core.config import ReportConf
+from harness.config import ReportConf
 from harness.report.build import Comparison, Report
 from harness.report.families import POLARIZATION
 from harness.report.load import Sweep

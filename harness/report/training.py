@@ -6,7 +6,7 @@ import math
 
 import pandas as pd
 
-from core.config import ReportConf
+from harness.config import ReportConf
 
 
 def train_end_columns(curves: pd.DataFrame, settings: ReportConf) -> dict[str, str]:

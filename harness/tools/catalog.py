@@ -70,8 +70,8 @@ def docstring(path: Path) -> str:
 
 
 def layouts() -> list[tuple[str, str, str]]:
-    """(name, identifying fields, module) of every registered training-data layout."""
-    from core.layouts import layouts as registry
+    """(name, identifying fields, module) of every training-data layout (a ``data.format``)."""
+    from core.layouts import training_layouts as registry
 
     rows = []
     for name, lay in sorted(registry().items()):

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from core.data import load_examples
-from core.rubric import RubricFormatError, parse_openrubrics_text
+from core.layouts.classic import parse_openrubrics_text
+from core.rubric import RubricFormatError
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 

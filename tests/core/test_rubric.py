@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from core.data import load_examples
-from core.rubric import Rubric, RubricFormatError, parse_openrubrics_text
+from core.layouts import LayoutOptions
+from core.layouts.classic import parse_openrubrics_text
+from core.rubric import Rubric, RubricFormatError
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -111,7 +113,7 @@ def test_bundled_toy_data_is_large_and_mixed():
 
 
 def test_jsonl_splits_on_newline_only_so_u2028_inside_strings_loads(tmp_path):
-    from core.rubric import read_rows
+    from core.layouts import read_rows
 
     p = tmp_path / "q.jsonl"
     rows = [{"id": "a", "prompt": "line one\u2028line two\u2029end\x85x\x1cy", "rubric": [{"text": "t", "kind": "principle"}]},
@@ -123,7 +125,7 @@ def test_jsonl_splits_on_newline_only_so_u2028_inside_strings_loads(tmp_path):
 
 
 def test_reader_errors_are_one_line_naming_file_row_and_field(tmp_path):
-    from core.rubric import read_rows
+    from core.layouts import read_rows
 
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"a": 1}\n{"a": \n', encoding="utf-8")
@@ -140,7 +142,7 @@ def test_parquet_rows_drop_the_null_fields_parquet_adds(tmp_path):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from core.rubric import read_rows
+    from core.layouts import read_rows
 
     rows = [{"id": "a", "prompt": "p", "rubric": [{"text": "t", "kind": "hard_rule", "weight": 2.0}]},
             {"id": "b", "prompt": "q", "rubric": [{"text": "u", "kind": "principle"}]}]
@@ -180,7 +182,7 @@ def _rar_file(tmp_path, n=2) -> Path:
 
 def test_rar_pitfall_polarity_present_keeps_negative_weights_and_warns_once(tmp_path, caplog):
     with caplog.at_level("WARNING", logger="core.rubric"):
-        ex = load_examples(_rar_file(tmp_path), "rar", "present")
+        ex = load_examples(_rar_file(tmp_path), "rar", options=LayoutOptions(pitfall_polarity="present"))
     assert [c.weight for c in ex[0].rubric.criteria] == [5.0, -2.0, -1.0, -1.0]
     msgs = [r.getMessage() for r in caplog.records]
     assert len(msgs) == 1  # once per file, not once per row
@@ -190,7 +192,7 @@ def test_rar_pitfall_polarity_present_keeps_negative_weights_and_warns_once(tmp_
 
 def test_rar_pitfall_polarity_absent_makes_met_mean_avoided(tmp_path, caplog):
     with caplog.at_level("WARNING", logger="core.rubric"):
-        ex = load_examples(_rar_file(tmp_path, 1), "rar", "absent")
+        ex = load_examples(_rar_file(tmp_path, 1), "rar", options=LayoutOptions(pitfall_polarity="absent"))
     c = ex[0].rubric.criteria
     assert [x.weight for x in c] == [5.0, 2.0, 1.0, 1.0] and all("rar:pitfall" in x.tags for x in c[1:])
     assert ex[0].meta["pitfall_polarity"] == "absent"

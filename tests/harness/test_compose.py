@@ -77,7 +77,7 @@ def test_default_is_the_toy_sweep_and_smoke_is_one_cell():
 
 def test_no_override_is_the_main_job_and_any_override_composes_the_plain_root():
     """A bare command gets the toy preset; a command that names anything gets no toy value it did not ask for."""
-    from core.config import TrainConf
+    from harness.config import TrainConf
 
     bare, bare_ch = compose()
     toy, toy_ch = compose(["experiment=toy"])
@@ -174,7 +174,7 @@ def test_every_train_field_reaches_trl_under_its_name(tmp_path):
     import dataclasses
 
     from harness.cell.train import gpu_plan, grpo_args
-    from harness.compose import TrainConf
+    from harness.config import TrainConf
 
     changed = {
         "max_steps": 5,

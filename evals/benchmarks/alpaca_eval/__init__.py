@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from core.layouts import Context, Layout, parse_rows, register
 from core.registry import component
 from core.rubric import Example, RubricFormatError
 from evals.benchmarks.alpaca_eval import metrics
@@ -54,7 +55,8 @@ from evals.judges.base import Judge, JudgeRequest
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "alpaca_eval_gpt4_baseline.json"
 
 
-def from_alpaca_row(row: dict[str, Any], source: str, n: int) -> Example:
+def from_alpaca_eval(row: dict[str, Any], n: int, ctx: Context) -> Example:
+    source = ctx.source
     instruction = require(row, source, n, "instruction", str)
     reference = require(row, source, n, "output", str)
     rubric = row.get("rubric", DEFAULT_PAIRWISE_RUBRIC)
@@ -62,6 +64,9 @@ def from_alpaca_row(row: dict[str, Any], source: str, n: int) -> Example:
         raise RubricFormatError(source, n, "rubric", "expected a non-empty list of criteria")
     meta = {"reference": reference, "generator": row.get("generator"), "dataset": row.get("dataset")}
     return build_example(source, n, {"id": f"alpaca-{n}", "prompt": instruction, "rubric": rubric, "meta": meta})
+
+
+register(Layout("alpaca_eval", from_alpaca_eval, ("instruction", "output"), training=False))
 
 
 @component("benchmark", "alpaca_eval")  # the config schema is the constructor's signature
@@ -79,7 +84,7 @@ class AlpacaEval(Benchmark):
 
     def load(self) -> list[Example]:
         rows, source = load_source(self.path, self.hub_id, self.split, FIXTURE, data_files=self.data_files)
-        items = [from_alpaca_row(r, source, n) for n, r in enumerate(rows, start=1)]
+        items = parse_rows(rows, source, "alpaca_eval")
         return items[: self.limit] if self.limit else items
 
     def _difficulty(self, items: Sequence[Example]) -> list[float] | None:

@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from core.layouts import Context, Layout, parse_rows, read_rows, register
 from core.registry import component
 from core.rubric import Example, RubricFormatError
 from evals.benchmarks.arena_hard import metrics
@@ -55,7 +56,6 @@ from evals.benchmarks.base import (
     load_source,
     pair_margins,
     polarization,
-    read_rows,
     require,
     sample,
     select,
@@ -118,31 +118,35 @@ def load_baselines(paths: Sequence[str] | None, hub_id: str | None, split: str,
     return out
 
 
-def from_arena_row(row: dict[str, Any], source: str, n: int, model: str, answer: str) -> Example:
-    uid = str(row["uid"])
+def from_arena_hard(row: dict[str, Any], n: int, ctx: Context) -> Example:
+    """A question row; ``pair_with_baselines`` adds its baseline's answer."""
+    source = ctx.source
+    uid = str(require(row, source, n, "uid", (str, int)))
+    category = require(row, source, n, "category", str)
     prompt = require(row, source, n, "prompt", (str, list))
     rubric = row.get("rubric", DEFAULT_PAIRWISE_RUBRIC)
     if not isinstance(rubric, list) or not rubric:
         raise RubricFormatError(source, n, "rubric", "expected a non-empty list of criteria")
-    meta = {"uid": uid, "category": row["category"], "subcategory": row.get("subcategory"),
-            "baseline": answer, "baseline_model": model}
+    meta = {"uid": uid, "category": category, "subcategory": row.get("subcategory")}
     return build_example(source, n, {"id": f"arena-{uid}", "prompt": prompt, "rubric": rubric, "meta": meta})
+
+
+register(Layout("arena_hard", from_arena_hard, ("uid", "category", "prompt"), training=False))
 
 
 def pair_with_baselines(rows: Sequence[dict[str, Any]], source: str, baselines: Mapping[str, str],
                         answers: Mapping[tuple[str, str], str]) -> list[Example]:
     """Each question with its category's baseline answer; every missing one is counted, the first named."""
     items, missing = [], []
-    for n, row in enumerate(rows, start=1):
-        uid = str(require(row, source, n, "uid", (str, int)))
-        category = require(row, source, n, "category", str)
+    for n, e in enumerate(parse_rows(rows, source, "arena_hard"), start=1):
+        uid, category = e.meta["uid"], e.meta["category"]
         model = baselines.get(category)
         if model is None or (model, uid) not in answers:
             why = (f"category {category!r} has no baseline in benchmark.baselines" if model is None
                    else f"no answer of baseline {model!r} for uid {uid!r}")
             missing.append(f"row {n}: {why}")
             continue
-        items.append(from_arena_row(row, source, n, model, answers[(model, uid)]))
+        items.append(e.model_copy(update={"meta": {**e.meta, "baseline": answers[(model, uid)], "baseline_model": model}}))
     if missing:
         raise BenchmarkCheckError(f"{source}: {len(missing)} of {len(rows)} questions have no baseline answer; "
                                   f"first: {missing[0]}")

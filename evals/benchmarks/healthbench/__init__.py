@@ -28,8 +28,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
 
+from core.layouts import LayoutOptions, parse_rows
 from core.registry import component
 from core.rubric import Example
 from core.scores import met as hr_met
@@ -49,13 +49,9 @@ from evals.judges.base import Judge, JudgeRequest
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "healthbench.jsonl"
 
 
-def from_healthbench_row(row: dict[str, Any], source: str, n: int) -> Example:
-    """One simple-evals row: the training-data reader's parse (core.layouts.healthbench), every item a
-    Hard Rule (HealthBench grades each item met / not met)."""
-    from core.layouts import Context, LayoutOptions
-    from core.layouts.healthbench import from_healthbench
-
-    return from_healthbench(row, n, Context(source, LayoutOptions(judged_kind="hard_rule")))
+# simple-evals rows through the training data's own layout (core.layouts.healthbench), every item a
+# Hard Rule: HealthBench grades each item met / not met
+ROWS = LayoutOptions(judged_kind="hard_rule")
 
 
 class Protocol(StrEnum):
@@ -84,7 +80,7 @@ class HealthBench(Benchmark):
 
     def load(self) -> list[Example]:
         rows, source = load_source(self.path, self.hub_id, self.split, FIXTURE, data_files=self.data_files)
-        items = [from_healthbench_row(r, source, n) for n, r in enumerate(rows, start=1)]
+        items = parse_rows(rows, source, "healthbench", ROWS)
         return items[: self.limit] if self.limit else items
 
     def score(self, items: Sequence[Example], responses: Sequence[str], judge: Judge) -> BenchResult:

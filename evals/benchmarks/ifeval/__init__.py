@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.layouts import Context, Layout, parse_rows, register
 from core.registry import component
 from core.rubric import Example, RubricFormatError
 from core.scores import met
@@ -43,7 +44,8 @@ log = logging.getLogger(__name__)
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "ifeval.jsonl"
 
 
-def from_ifeval_row(row: dict, source: str, n: int) -> Example:
+def from_ifeval(row: dict, n: int, ctx: Context) -> Example:
+    source = ctx.source
     for f in ("prompt", "instruction_id_list", "kwargs"):
         if f not in row:
             raise RubricFormatError(source, n, f, "missing")
@@ -65,6 +67,9 @@ def from_ifeval_row(row: dict, source: str, n: int) -> Example:
         raise RubricFormatError(source, n, "prompt", str(e).splitlines()[0]) from None
 
 
+register(Layout("ifeval", from_ifeval, ("prompt", "instruction_id_list:list", "kwargs:list"), training=False))
+
+
 @component("benchmark", "ifeval")  # the config schema is the constructor's signature
 class IFEval(Benchmark):
     name = "ifeval"
@@ -78,7 +83,7 @@ class IFEval(Benchmark):
 
     def load(self) -> list[Example]:
         rows, source = load_source(self.path, self.hub_id, self.split, FIXTURE)
-        items = [from_ifeval_row(dict(r), source, n) for n, r in enumerate(rows, start=1)]
+        items = parse_rows([dict(r) for r in rows], source, "ifeval")
         return items[: self.limit] if self.limit else items
 
     def check(self, items: Sequence[Example], judge: Judge) -> None:

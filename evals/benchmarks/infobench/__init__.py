@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from core.layouts import Context, Layout, parse_rows, register
 from core.registry import component
 from core.rubric import Example, RubricFormatError
 from core.scores import met
@@ -59,7 +60,8 @@ def _labels(row: dict[str, Any], source: str, n: int, k: int) -> list[list[str]]
     return out
 
 
-def from_infobench_row(row: dict[str, Any], source: str, n: int) -> Example:
+def from_infobench(row: dict[str, Any], n: int, ctx: Context) -> Example:
+    source = ctx.source
     instruction = require(row, source, n, "instruction", str)
     questions = require(row, source, n, "decomposed_questions", list)
     if not questions or not all(isinstance(q, str) and q.strip() for q in questions):
@@ -81,6 +83,9 @@ def from_infobench_row(row: dict[str, Any], source: str, n: int) -> Example:
     return build_example(source, n, {"id": rid, "prompt": prompt, "rubric": criteria, "meta": meta})
 
 
+register(Layout("infobench", from_infobench, ("instruction", "decomposed_questions:list"), training=False))
+
+
 @component("benchmark", "infobench")  # the config schema is the constructor's signature
 class InFoBench(Benchmark):
     name = "infobench"
@@ -95,7 +100,7 @@ class InFoBench(Benchmark):
 
     def load(self) -> list[Example]:
         rows, source = load_source(self.path, self.hub_id, self.split, FIXTURE, data_files=self.data_files)
-        items = [from_infobench_row(r, source, n) for n, r in enumerate(rows, start=1)]
+        items = parse_rows(rows, source, "infobench")
         return items[: self.limit] if self.limit else items
 
     def score(self, items: Sequence[Example], responses: Sequence[str], judge: Judge) -> BenchResult:

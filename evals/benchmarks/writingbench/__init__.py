@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from core.layouts import Context, Layout, parse_rows, register
 from core.registry import component
 from core.rubric import Example, RubricFormatError, item_text, object_items
 from evals.benchmarks.base import (
@@ -45,7 +46,8 @@ FIXTURE = Path(__file__).resolve().parent / "fixtures" / "writingbench.jsonl"
 BANDS = ("1-2", "3-4", "5-6", "7-8", "9-10")
 
 
-def from_writingbench_row(row: dict[str, Any], source: str, n: int) -> Example:
+def from_writingbench(row: dict[str, Any], n: int, ctx: Context) -> Example:
+    source = ctx.source
     query = require(row, source, n, "query", str)
     checklist = require(row, source, n, "checklist", list)
     if not checklist:
@@ -66,6 +68,9 @@ def from_writingbench_row(row: dict[str, Any], source: str, n: int) -> Example:
     return build_example(source, n, {"id": rid, "prompt": query, "rubric": criteria, "meta": meta})
 
 
+register(Layout("writingbench", from_writingbench, ("query", "checklist.0.name", "domain1"), training=False))
+
+
 @component("benchmark", "writingbench")  # the config schema is the constructor's signature
 class WritingBench(Benchmark):
     name = "writingbench"
@@ -82,7 +87,7 @@ class WritingBench(Benchmark):
 
     def load(self) -> list[Example]:
         rows, source = load_source(self.path, self.hub_id, self.split, FIXTURE, data_files=self.data_files)
-        items = [from_writingbench_row(r, source, n) for n, r in enumerate(rows, start=1)]
+        items = parse_rows(rows, source, "writingbench")
         items = select(items, rows, source, "lang", "lang", self.lang)
         return items[: self.limit] if self.limit else items
 

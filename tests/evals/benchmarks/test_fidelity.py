@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.rubric import read_rows
+from core.layouts import read_rows
 from evals.benchmarks.alpaca_eval import metrics
 from evals.benchmarks.arena_hard.style import battle_features, design, fit_bt, win_rate_from_coefs
 from evals.benchmarks.base import BENCHMARKS

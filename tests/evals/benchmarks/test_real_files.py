@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from core.rubric import RubricFormatError, read_rows
+from core.layouts import read_rows
+from core.rubric import RubricFormatError
 from evals.benchmarks.alpaca_eval import AlpacaEval
 from evals.benchmarks.arena_hard import OFFICIAL_BASELINES, ArenaHard
 from evals.benchmarks.base import BENCHMARKS, BenchmarkCheckError
