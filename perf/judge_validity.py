@@ -1,6 +1,6 @@
 """Valid verdicts in experiment=paper_mini's training loop: why requests failed, and the fix, measured.
 
-    flock /tmp/focal-cpu.lock python perf/judge_validity.py [--rollouts 3] [--rows 0,1,2,3,4]
+    flock /tmp/focal-cpu.lock python perf/judge_validity.py [--rollouts 3] [--rows 0,1,2,3,4] [--variants v3,group]
 
 The rows are paper_mini's training data (``data=healthbench_sample``: 5 HealthBench prompts whose
 rubrics have 3 to 23 criteria), its rollouts are sampled from the same SmolLM2-135M-Instruct on
@@ -16,8 +16,10 @@ the response, Principle positions spelled ``minimum``/``maximum`` only, ``max_to
 ``v2 + enum`` changes only the schema (the fix: ``enum`` 0..10, which llama.cpp's grammar
 enforces; ``max_tokens`` raised to the schema's longest reply); ``v3`` is the judge's request
 now (the rollout last) with its default rationale (at most 200 characters); ``v3, no rationale``
-is ``judge.rationale_chars=0``. Tables: valid share and why the rest failed; tokens and seconds
-a request; and agreement of the verdicts between variants on the requests valid in both.
+is ``judge.rationale_chars=0``; ``group`` / ``group, no rationale`` are ``judge.mode=group`` (one
+request per row: all its rollouts, prompt ``group-v1``) with and without the rationale. Tables:
+valid share (of rollouts) and why the rest failed (requests); requests, tokens and seconds per
+rollout; and agreement of the verdicts between variants on the rollouts valid in both.
 """
 
 from __future__ import annotations
@@ -106,11 +108,40 @@ def agreement(kinds_list: list[tuple[str, ...]], a: list, b: list) -> tuple[int,
     return n, pct(hard), pct([u == v for u, v in prin]), pct([abs(u - v) <= 2 for u, v in prin])
 
 
+VARIANTS = {  # short name: (table name, rationale_chars, mode)
+    "v2": ("v2 (before): no enum, max_tokens 256", 200, "v2"),
+    "v2enum": ("v2 + enum (the fix only)", 200, "v2enum"),
+    "v3": ("v3, rationale <= 200 chars (default)", 200, "rubric"),
+    "v3r0": ("v3, no rationale (rationale_chars=0)", 0, "rubric"),
+    "group": ("group-v1, rationale <= 200 (mode=group)", 200, "group"),
+    "group0": ("group-v1, no rationale (mode=group, rationale_chars=0)", 0, "group"),
+}
+PAIRS = [("v2enum", "v3"), ("v3", "v3r0"), ("v2enum", "v3r0"), ("v3", "group"), ("v3r0", "group0"), ("group", "group0")]
+
+
+def batches(mode: str, reqs: list[JudgeRequest], rollouts: int) -> list[list[JudgeRequest]]:
+    """What one request carries: one rollout, or (group mode) one row's rollouts."""
+    if mode == "group":
+        return [reqs[i : i + rollouts] for i in range(0, len(reqs), rollouts)]
+    return [[r] for r in reqs]
+
+
+def per_rollout(sc: list | None, n: int) -> list:
+    """A request's verdicts per rollout: a rubric reply's scores, or a group reply's lists."""
+    if sc is None:
+        return [None] * n
+    return [list(x) for x in sc] if n > 1 or (sc and isinstance(sc[0], tuple)) else [sc]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rollouts", type=int, default=3, help="rollouts a row (paper_mini samples 2 a step)")
     ap.add_argument("--rows", default="", help="row indices (default: all 5)")
+    ap.add_argument("--variants", default="v2,v2enum,v3,v3r0", help=f"which of {','.join(VARIANTS)}")
     args = ap.parse_args()
+    chosen = [v.strip() for v in args.variants.split(",") if v.strip()]
+    if bad := [v for v in chosen if v not in VARIANTS]:
+        raise SystemExit(f"--variants: unknown {bad}; use some of {list(VARIANTS)}")
     cfg, _ = compose_sweep(["experiment=paper_mini", "hydra.mode=RUN"])
     from omegaconf import OmegaConf
 
@@ -127,7 +158,8 @@ def main() -> None:
           f"max_tokens={node['max_tokens']} temperature={node['temperature']}", flush=True)  # fmt: skip
     with local_judge_server(str(node["model"])) as url:
         node.update(base_url=url, cache=False, managed=False)
-        judges = {0: OpenAIJudge(**{**node, "rationale_chars": 0}), 200: OpenAIJudge(**node)}
+        judges = {(m, rc): OpenAIJudge(**{**node, "mode": m, "rationale_chars": rc})
+                  for m in ("rubric", "group") for rc in (0, 200)}  # fmt: skip
         reqs: list[JudgeRequest] = []
         for i, e in enumerate(examples):
             for g in range(args.rollouts):
@@ -137,52 +169,55 @@ def main() -> None:
                     "seed": 1000 * i + g,
                 })  # fmt: skip
                 reqs.append(JudgeRequest(e.question, e.rubric, data["choices"][0]["message"]["content"] or ""))
-        variants = {
-            "v2 (before): no enum, max_tokens 256": lambda r: v2_body(judges[200], r, enum=False),
-            "v2 + enum (the fix only)": lambda r: v2_body(judges[200], r, enum=True),
-            "v3, rationale <= 200 chars (default)": lambda r: judges[200].protocol.body(r),
-            "v3, no rationale (rationale_chars=0)": lambda r: judges[0].protocol.body(r),
-        }
-        post(url, variants["v2 + enum (the fix only)"](reqs[0])[1])  # warm up
+
+        def make(short: str, batch: list[JudgeRequest]) -> tuple[type, dict[str, Any]]:
+            _, rc, mode = VARIANTS[short]
+            if mode in ("v2", "v2enum"):
+                return v2_body(judges["rubric", 200], batch[0], enum=mode == "v2enum")
+            return judges[mode, rc].protocol.body(batch if mode == "group" else batch[0])
+
+        post(url, make("v3", reqs[:1])[1])  # warm up
         rows, verdicts = [], {}
-        for name, make in variants.items():
+        for short in chosen:
+            name, _, mode = VARIANTS[short]
             why: Counter[str] = Counter()
             by_k: dict[int, list[bool]] = {}
             scores, ptok, ctok, secs, mt = [], [], [], [], set()
-            for r in reqs:
-                model, body = make(r)
+            for batch in batches(mode, reqs, args.rollouts):
+                model, body = make(short, batch)
                 mt.add(body["max_tokens"])
                 data, dt = post(url, body)
                 kind, sc = classify(data, model)
                 why[kind] += 1
-                by_k.setdefault(len(r.rubric), []).append(kind == "valid")
-                scores.append(sc)
+                by_k.setdefault(len(batch[0].rubric), []).extend([kind == "valid"] * len(batch))
+                scores.extend(per_rollout(sc, len(batch)))
                 u = data.get("usage") or {}
                 ptok.append(u.get("prompt_tokens", 0))
                 ctok.append(u.get("completion_tokens", 0))
                 secs.append(dt)
-            verdicts[name] = scores
+            verdicts[short] = scores
             n = len(reqs)
+            valid = sum(s is not None for s in scores)
             bad = ", ".join(f"{k} {v}" for k, v in why.most_common() if k != "valid") or "-"
             per_k = " ".join(f"K={k}: {sum(v)}/{len(v)}" for k, v in sorted(by_k.items()))
-            rows.append((name, n, why["valid"] / n, bad, per_k, f"{min(mt)}-{max(mt)}", sum(ptok) / n,
+            rows.append((name, n, len(secs), valid / n, bad, per_k, f"{min(mt)}-{max(mt)}", sum(ptok) / n,
                          sum(ctok) / n, max(ctok), sum(secs) / n))  # fmt: skip
             print(f"  done {name}: {sum(secs):.0f} s", file=sys.stderr, flush=True)
         for j in judges.values():
             j.close()
-    print("\n| variant | requests | valid | invalid, why | valid by criteria count | max_tokens sent "
-          "| prompt tokens | completion tokens (mean / max) | s / request |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for name, n, v, bad, per_k, mt, p, c, cmax, s in rows:
-        print(f"| {name} | {n} | {v:.0%} | {bad} | {per_k} | {mt} | {p:.0f} | {c:.0f} / {cmax} | {s:.1f} |")
+    print("\n| variant | rollouts | requests | valid (rollouts) | invalid requests, why | valid by criteria count "
+          "| max_tokens sent | prompt tokens / rollout | completion tokens / rollout (max a request) | s / rollout |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for name, n, m, v, bad, per_k, mt, p, c, cmax, s in rows:
+        print(f"| {name} | {n} | {m} | {v:.0%} | {bad} | {per_k} | {mt} | {p:.0f} | {c:.0f} ({cmax}) | {s:.1f} |")
     kinds = [tuple(r.rubric.kinds) for r in reqs]
-    names = list(variants)
-    print("\n| compared (same rows, same rollouts) | requests valid in both | Hard Rule verdicts equal "
+    print("\n| compared (same rows, same rollouts) | rollouts valid in both | Hard Rule verdicts equal "
           "| Principle scores equal | Principle within 2 |")
     print("|---|---|---|---|---|")
-    for a, b in [(names[1], names[2]), (names[2], names[3]), (names[1], names[3])]:
-        n, hard, eq, near = agreement(kinds, verdicts[a], verdicts[b])
-        print(f"| {a} vs {b} | {n} | {hard} | {eq} | {near} |")
+    for a, b in PAIRS:
+        if a in verdicts and b in verdicts:
+            n, hard, eq, near = agreement(kinds, verdicts[a], verdicts[b])
+            print(f"| {VARIANTS[a][0]} vs {VARIANTS[b][0]} | {n} | {hard} | {eq} | {near} |")
 
 
 if __name__ == "__main__":

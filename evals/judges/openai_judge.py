@@ -3,7 +3,8 @@
 One class for every server; what differs is configuration:
 
 - ``mode`` picks the protocol (``evals.judges.protocols``: ``rubric``, ``pairwise``,
-  ``per_item``, ``logprob``); ``prior_weights(items)`` asks the prior-weight prompt
+  ``per_item``, ``logprob``, ``group``: a group's responses in one call, at most ``group_size``);
+  ``prior_weights(items)`` asks the prior-weight prompt
   ``{"weights": [...]}`` and returns the raw list (K finite numbers) or None (sign/sum
   checks and fallbacks belong to ``methods.prior``).
 - ``json_mode`` (``off | json_object | json_schema``) and ``dialect`` (``openai | vllm |
@@ -95,7 +96,8 @@ class OpenAIJudge(Judge):
         model: str = "gpt-4o-2024-11-20",
         api_key_env: str = "OPENAI_API_KEY",  # the NAME of the variable holding the key, never the key
         require_api_key: bool = True,
-        mode: JudgeMode = JudgeMode.pairwise,  # rubric | pairwise (the paper's) | per_item (HealthBench's) | logprob
+        # rubric | pairwise (the paper's) | per_item (HealthBench's) | logprob | group (one call per group)
+        mode: JudgeMode = JudgeMode.pairwise,
         position_swap: bool = False,  # pairwise only: also score (B, A) and combine
         temperature: float = 0.0,
         max_tokens: int = 1024,
@@ -106,6 +108,7 @@ class OpenAIJudge(Judge):
         # rubric/pairwise modes: the most characters of the rationale written before the scores (0: none,
         # the reply is the scores alone: fewer tokens a verdict)
         rationale_chars: int = RATIONALE_MAX_CHARS,
+        group_size: int = 0,  # group mode: the most responses one call scores (0: the whole group)
         logprob_top: int = 20,  # logprob mode: alternatives asked for the one answer token
         logprob_min_mass: float = 0.1,  # logprob mode: less mass on the allowed answers -> unscorable
         concurrency: int = 32,
@@ -150,6 +153,9 @@ class OpenAIJudge(Judge):
         if rationale_chars < 0:
             raise JudgeConfigError("judge: rationale_chars must be >= 0 (0: no rationale)")
         self.rationale_chars = int(rationale_chars)
+        if group_size < 0:
+            raise JudgeConfigError("judge: group_size must be >= 0 (0: the whole group in one call)")
+        self.group_size = int(group_size)
         if not 1 <= logprob_top <= 20 or not 0.0 <= logprob_min_mass < 1.0:
             raise JudgeConfigError("judge: logprob_top must be 1..20 (OpenAI's cap) and logprob_min_mass in [0, 1)")
         self.require_api_key = require_api_key
@@ -185,7 +191,7 @@ class OpenAIJudge(Judge):
             mode = inspect.signature(OpenAIJudge.__init__).parameters["mode"].default
         mode = str(getattr(mode, "value", mode))
         version = PROTOCOLS[JudgeMode(str(mode))].version
-        if mode in ("rubric", "pairwise"):
+        if mode in ("rubric", "pairwise", "group"):
             version = prompts.versioned(version, int(rationale_chars))
         return version + ("+swap" if str(mode) == "pairwise" and position_swap else "")
 

@@ -12,6 +12,7 @@ class JudgeMode(StrEnum):
     pairwise = "pairwise"  # one call per two responses (the paper's protocol)
     per_item = "per_item"  # one call per criterion, {"criteria_met": bool} (HealthBench's grader)
     logprob = "logprob"  # one 1-token call per criterion, scored from the token probabilities
+    group = "group"  # one call per group of responses to one question (a GRPO group's rollouts)
 
 
 class JsonMode(StrEnum):

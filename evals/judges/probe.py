@@ -7,7 +7,8 @@ rubric (one Hard Rule, one Principle) through the judge's own request and valida
 bypassing its cache and with one retry, and raises :class:`JudgeProbeError` with one line
 naming the URL, the model and what came back. Judges that call no server are not probed.
 The probe asks in the judge's own mode: a pairwise judge gets two responses to the same item
-(the pairwise prompt and reply format), not the pointwise prompt of a single request.
+(the pairwise prompt and reply format), not the pointwise prompt of a single request; a group
+judge gets the same two, scored in one group call.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ def probe_judge(judge: Judge) -> None:
     where = f"judge probe failed: {judge.base_url} (model {judge.model!r})"
     saved = judge.cache, judge.policy
     judge.cache, judge.policy = None, PROBE_POLICY  # a cached answer proves nothing about the server
-    responses = [PROBE_RESPONSE] + ([PROBE_SECOND] if str(getattr(judge.mode, "value", judge.mode)) == "pairwise" else [])
+    both = str(getattr(judge.mode, "value", judge.mode)) in ("pairwise", "group")
+    responses = [PROBE_RESPONSE] + ([PROBE_SECOND] if both else [])
     try:
         found = judge.judge([JudgeRequest(PROBE_QUESTION, PROBE_RUBRIC, r) for r in responses])
     except JudgeConfigError as e:  # 401/403/404: wrong key, URL or model

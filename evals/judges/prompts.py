@@ -16,6 +16,7 @@ cache) and vLLM (automatic prefix caching) compute the instructions, question an
     The rubric has K criteria: ...        (rubric and pairwise modes, v3: before the responses)
     <response> ... </response>            (rubric mode)
     <rollout_A> ... </rollout_A> <rollout_B> ... </rollout_B>   (pairwise mode)
+    <response_1> ... </response_1> ... <response_N> ... </response_N>   (group mode: then the count N)
     <criterion> {"type": ..., "criterion": ...} </criterion>    (per_item and logprob modes)
 
 In the rubric and pairwise modes the rationale is a judge option (``rationale_chars``): with 0
@@ -51,6 +52,7 @@ from evals.judges.replies import RATIONALE_MAX_CHARS
 # the criterion count in its requirements, so the pairwise user message has no count line)
 RUBRIC_VERSION = "rubric-v3"
 PAIRWISE_VERSION = "pairwise-v3"
+GROUP_VERSION = "group-v1"  # rubric-v3's layout, the responses numbered after the shared part
 DEFAULT_RATIONALE_CHARS = RATIONALE_MAX_CHARS  # the rationale bound a version string does not spell out
 PER_ITEM_VERSION = "per_item-v2"
 PRIOR_VERSION = "prior-v3"
@@ -59,6 +61,7 @@ LOGPROB_VERSION = "logprob-v1"
 VERSIONS = {
     "rubric": RUBRIC_VERSION,
     "pairwise": PAIRWISE_VERSION,
+    "group": GROUP_VERSION,
     "per_item": PER_ITEM_VERSION,
     "prior": PRIOR_VERSION,
     "logprob": LOGPROB_VERSION,
@@ -96,6 +99,29 @@ Output: return ONLY a JSON object, no prose and no code fence:
 RUBRIC_SCORES_ONLY_SYSTEM = RUBRIC_SYSTEM.replace(
     "; write a short rationale; then give the scores.", "; then give the scores."
 ).replace('{"rationale": "<brief per-criterion justification>", "scores"', '{"scores"')
+
+# group mode: rubric-v3's instructions for N numbered responses, one score list each
+GROUP_SYSTEM = f"""You are a strict, impartial grader. You receive a user question, a rubric and several
+numbered responses to the question. Grade every response against each rubric criterion on its own,
+ignoring the other responses, the other criteria, the response's length and its style unless a
+criterion is about them.
+
+{_KINDS_TEXT}
+
+Steps: read the question; for every response in order and every criterion in order decide whether
+the response meets it (Hard Rule) or how well it does (Principle); write a short rationale; then
+give the scores.
+
+Output: return ONLY a JSON object, no prose and no code fence:
+{{"rationale": "<brief per-response justification>", "scores": [[true, 7, false, 4], [false, 5, true, 8]]}}
+- "scores" has exactly one list per response, in response order.
+- Each list has exactly one entry per criterion, in rubric order.
+- Hard Rule entries are JSON booleans (true/false).
+- Principle entries are JSON integers from 0 to 10 (no decimals, no strings)."""
+
+GROUP_SCORES_ONLY_SYSTEM = GROUP_SYSTEM.replace(
+    "; write a short rationale; then\ngive the scores.", "; then give the\nscores."
+).replace('{"rationale": "<brief per-response justification>", "scores"', '{"scores"')
 
 # The paper's App. E.1 pairwise judge prompt. The seed shows it from the Hard Rule list on (its copy
 # starts mid-prompt and renders each numbered item as a separate entry, so the "1." markers are ours):
@@ -218,6 +244,8 @@ SYSTEMS = {
     "rubric/scores_only": RUBRIC_SCORES_ONLY_SYSTEM,
     "pairwise": PAIRWISE_SYSTEM,
     "pairwise/scores_only": PAIRWISE_SCORES_ONLY_SYSTEM,
+    "group": GROUP_SYSTEM,
+    "group/scores_only": GROUP_SCORES_ONLY_SYSTEM,
     "per_item": PER_ITEM_SYSTEM,
     "prior": PRIOR_SYSTEM,
     "logprob_hard_rule": LOGPROB_HARD_RULE_SYSTEM,
@@ -266,6 +294,41 @@ def rubric_messages(question: str, rubric: Rubric, response: str, rationale: boo
         ]
     )
     return _messages(_system("rubric", rationale), user)
+
+
+def group_messages(
+    question: str, rubric: Rubric, responses: list[str], rationale: bool = True
+) -> list[dict[str, str]]:
+    """The shared part (question, rubric, criteria count) once, then the responses numbered 1..N,
+    then their count (after them, so a group split in chunks of other sizes shares the prefix)."""
+    k, n = len(rubric), len(responses)
+    user = "\n\n".join(
+        [
+            _section("question", question),
+            _section("rubric", rubric_block(rubric)),
+            f"The rubric has {k} criteria: every list in \"scores\" must have exactly {k} entries.",
+            *(_section(f"response_{i}", r) for i, r in enumerate(responses, start=1)),
+            f"There {'is 1 response' if n == 1 else f'are {n} responses'}: \"scores\" must have exactly {n} "
+            f"list{'' if n == 1 else 's'}, one per response, in order.",
+        ]
+    )
+    return _messages(_system("group", rationale), user)
+
+
+def _numbered(user: str) -> list[str | None]:
+    """group mode's responses, ``<response_1>`` .. ``<response_N>`` in order (a response may hold the tags)."""
+    out: list[str | None] = []
+    pos = 0
+    while (i := user.find(f"<response_{len(out) + 1}>\n", pos)) >= 0:
+        n, start = len(out) + 1, i + len(f"<response_{len(out) + 1}>\n")
+        end = user.find(f"\n</response_{n}>\n\n<response_{n + 1}>\n", start)
+        if end < 0:
+            end = user.rfind(f"\n</response_{n}>", start)
+            out.append(user[start:end] if end >= 0 else None)
+            break
+        out.append(user[start:end])
+        pos = end
+    return out or [None]
 
 
 def pairwise_messages(
@@ -366,6 +429,8 @@ def parse_prompt(messages: list[dict[str, Any]]) -> dict[str, Any]:
             responses = [_between(user, "response", last=True)]
         elif mode == "pairwise":
             responses = [_between(user, "rollout_A"), _between(user, "rollout_B", last=True)]
+        elif mode == "group":
+            responses = _numbered(user)
         else:
             responses = []
     if any(r is None for r in responses):

@@ -86,6 +86,15 @@ def pairwise_model(kinds: tuple[str, ...], rationale_chars: int = RATIONALE_MAX_
     )  # fmt: skip
 
 
+@lru_cache(maxsize=1024)
+def group_model(kinds: tuple[str, ...], n: int, rationale_chars: int = RATIONALE_MAX_CHARS) -> type[BaseModel]:
+    """group mode: ``scores`` holds exactly ``n`` score lists, each of the rubric's shape."""
+    t = _scores_type(kinds)
+    return create_model(
+        "GroupReply", __base__=_Reply, **_rationale(rationale_chars), scores=(tuple[(t,) * n], ...)  # type: ignore[misc]
+    )
+
+
 class PerItemReply(_Reply):
     explanation: _Text = ""
     criteria_met: StrictBool

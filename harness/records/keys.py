@@ -40,6 +40,7 @@ JUDGE: dict[str, Use] = {
     "json_mode": R, "extra_body": R, "dialect": R,  # the schema's spelling decides what the server constrains
     "logprob_top": R, "logprob_min_mass": R,  # which probabilities are read, when a score is unscorable
     "rationale_chars": R,  # the schema and the system message (also in the prompt version)
+    "group_size": R,  # group mode: which responses share a call (and so see each other)
   # sent with every request (sampling, guided decoding)
     "prompt_version": R,  # derived from the judge's code (see ``judge_prompt_version``)
     "max_unscorable": N, "unscorable_window": N,  # when a run stops for a dead judge; a resume ends the same

@@ -47,3 +47,17 @@ def test_agreement_counts_only_requests_valid_in_both():
     a = [[True, 7], [False, 3], None]
     b = [[True, 9], [True, 3], [True, 1]]
     assert agreement(kinds, a, b) == (2, "50% of 2", "50% of 2", "100% of 2")
+
+
+def test_group_variants_send_one_request_a_row_and_give_verdicts_per_rollout():
+    from evals.judges.replies import group_model
+    from perf.judge_validity import batches, per_rollout
+
+    reqs = [JudgeRequest(q, RUBRIC, f"answer {g}") for q in ("q1", "q2") for g in range(3)]
+    assert [len(b) for b in batches("group", reqs, 3)] == [3, 3]
+    assert batches("rubric", reqs, 3) == [[r] for r in reqs]
+    model = group_model(("hard_rule", "principle"), 2)
+    kind, sc = classify(_reply('{"rationale": "", "scores": [[true, 7], [false, 3]]}'), model)
+    assert kind == "valid" and per_rollout(sc, 2) == [[True, 7], [False, 3]]
+    assert classify(_reply('{"rationale": "", "scores": [[true, 7]]}'), model)[0].startswith("other: ")
+    assert per_rollout(None, 2) == [None, None] and per_rollout([True, 7], 1) == [[True, 7]]

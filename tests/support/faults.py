@@ -16,6 +16,7 @@ FAULT_KINDS = (
     "timeout",
     "malformed",
     "wrong_length",
+    "wrong_count",
     "out_of_range",
     "float_score",
     "string_score",

@@ -2,7 +2,7 @@
 
 It implements ``POST /v1/chat/completions`` well enough for the ``openai``
 client and answers the prompts of :mod:`evals.judges.prompts` (all modes) by
-scoring with the rules judge. Prompts never carry a criterion's machine
+scoring with the rules judge (``tests.support.answers``). Prompts never carry a criterion's machine
 ``check`` (an LLM judge must not see the answer key), so the test harness
 registers its rubrics with the server out of band (``srv.register(rubric)``): a
 side table maps a criterion's text to its check. A registered criterion with a
@@ -26,6 +26,7 @@ probabilities from a seeded RNG when the queue is empty)::
     timeout        sleep ``seconds`` (longer than the client's timeout), then answer
     malformed      content that is not JSON
     wrong_length   a score list one entry too long
+    wrong_count    group mode: one score list too few (one too many for a single response)
     out_of_range   a Principle scored 11 (per_item: criteria_met = "yes"; prior: weights "x")
     float_score    a Principle scored 7.5
     string_score   a Hard Rule scored "true"
@@ -76,6 +77,7 @@ from typing import Any
 
 from core.rubric import Criterion, Rubric
 from evals.judges.prompts import parse_prompt
+from tests.support.answers import content
 from tests.support.faults import FAULT_KINDS, Fault, as_fault, corrupt  # noqa: F401 (re-exported)
 from tests.support.scoring import Scorer, rules_scores, stand_in_score  # noqa: F401 (re-exported)
 
@@ -207,6 +209,10 @@ class JudgeTestServer:
         mode = p["mode"]
         return mode, self._content(mode, p["question"], self._with_checks(p["rubric"]), p["responses"], fault)
 
+    def _content(self, mode: str, q: str, rubric: Rubric, resp: list[str], fault: Fault | None) -> dict[str, Any] | str:
+        """The reply content (``tests.support.answers``); a subclass may bend it (a biased judge)."""
+        return content(self.scorer, mode, q, rubric, resp, fault)
+
     def logprobs(self, mode: str, messages: list[dict[str, Any]], fault: Fault | None) -> dict[str, Any] | None:
         """The ``logprobs`` field of a 1-token reply to a logprob prompt (None: the no_logprobs fault)."""
         p = parse_prompt(messages)
@@ -231,44 +237,6 @@ class JudgeTestServer:
             top[0]["logprob"] = "x"
         first = {**top[0], "top_logprobs": top}
         return {"content": [first], "refusal": None}
-
-    def _content(
-        self, mode: str, q: str, rubric: Rubric, resp: list[str], fault: Fault | None
-    ) -> dict[str, Any] | str:
-        kind = fault.kind if fault else None
-        if mode.startswith("logprob"):
-            return ""  # the reply is its logprobs (see logprobs())
-        if kind == "malformed":
-            return '{"rationale": "oops", "scores": [true, 7'
-        if mode == "prior":
-            raw = [2.0 if c.kind == "hard_rule" else 1.0 for c in rubric.criteria]
-            weights: list[Any] = [w / sum(raw) for w in raw]
-            if kind == "wrong_length":
-                weights.append(0.0)
-            elif kind in ("out_of_range", "float_score", "string_score"):
-                weights[0] = "x"
-            elif kind == "negative_weight":
-                weights[0] = -abs(weights[0])
-            elif kind == "unnormalized":
-                weights = [2 * w for w in weights]
-            return {"weights": weights}
-        if mode == "per_item":
-            met = self.scorer(q, rubric, resp[0])[0]
-            met = bool(met) if isinstance(met, bool) else met >= 5
-            value: Any = (
-                "yes" if kind in ("out_of_range", "string_score", "float_score", "wrong_length") else met
-            )
-            return {"explanation": "loopback rules judge", "criteria_met": value}
-        lists = [list(self.scorer(q, rubric, r)) for r in resp]
-        for scores in lists[:1]:
-            corrupt(scores, rubric, kind)
-        if mode == "rubric":
-            return {"rationale": "loopback rules judge", "scores": lists[0]}
-        return {
-            "rationale": "loopback rules judge (A vs B)",
-            "rollout_A_scores": lists[0],
-            "rollout_B_scores": lists[1],
-        }
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -6,6 +6,7 @@ from typing import Any
 
 from evals.judges.options import JudgeMode
 from evals.judges.protocols.base import Protocol
+from evals.judges.protocols.group import GroupProtocol
 from evals.judges.protocols.logprob import LogprobProtocol
 from evals.judges.protocols.pairwise import PairwiseProtocol
 from evals.judges.protocols.per_item import PerItemProtocol
@@ -16,6 +17,7 @@ PROTOCOLS: dict[JudgeMode, type[Protocol]] = {
     JudgeMode.pairwise: PairwiseProtocol,
     JudgeMode.per_item: PerItemProtocol,
     JudgeMode.logprob: LogprobProtocol,
+    JudgeMode.group: GroupProtocol,
 }
 
 

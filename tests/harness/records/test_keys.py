@@ -119,7 +119,7 @@ def test_resources_transport_and_tracking_never_enter_a_key(override):
 @pytest.mark.parametrize(("override", "policy_moves"), [
     ("judge.model=other-judge", True), ("judge.mode=rubric", True), ("judge.temperature=0.7", True),
     ("judge.max_tokens=99", True), ("judge.json_mode=json_schema", True), ("judge.position_swap=true", True),
-    ("judge.rationale_chars=0", True),
+    ("judge.rationale_chars=0", True), ("judge.mode=group", True), ("judge.group_size=2", True),
     ("method=focal", True), ("seed=3", True), ("train.learning_rate=0.5", True), ("data.limit=9", True),
     ("scale.processes_per_node=2", True), ("scale.model=other", True),
     ("benchmark.limit=3", False), ("eval.max_new_tokens=5", False), ("eval.temperature=0.5", False),
