@@ -188,10 +188,11 @@ def test_two_training_processes_per_job_under_srun(slurm, tmp_path, tiny_cache):
     assert any(line.split("|")[1] == "2" for line in acct.stdout.splitlines() if "|" in line), acct.stdout
 
 
-# two of the preset's four methods: static (uniform) and focal_prior (focal on the LLM's prior weights)
-# cover every path the other two take (prior: the same E.2 weights; focal: the same update); the four
-# compose in tests/harness/test_paper_presets.py. Two keep this test's SLURM time in CI's budget.
-METHODS = {"static", "focal_prior"}
+# one of the preset's four methods: focal_prior (focal on the LLM's prior weights) takes every path the
+# other three take (prior: the same E.2 weights; focal: the same update; static: the aggregation with
+# neither); the four compose in tests/harness/test_paper_presets.py, and test_sweep_two_methods_two_benchmarks
+# runs a multi-task array. One keeps this test's SLURM time in CI's budget.
+METHODS = {"focal_prior"}
 BENCHMARKS = {"healthbench", "writingbench", "arena_hard", "alpaca_eval", "ifeval", "infobench"}
 
 
@@ -219,7 +220,7 @@ def test_paper_local_runs_the_paper_protocol_on_slurm(slurm, tmp_path, tiny_cach
     for name in ("VLLM_JUDGE_URL", "FOCAL_MANAGED_JUDGE_URL"):
         env.pop(name, None)
     p = subprocess.run([sys.executable, "-m", "harness.sweep", "experiment=paper_local", f"run.root={root}",
-                        f"hydra.sweeper.params.method={','.join(sorted(METHODS))}"],
+                        f"method={','.join(sorted(METHODS))}"],
                        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=2400)
     out = p.stdout + p.stderr
     assert p.returncode == 0, out[-4000:]
@@ -238,10 +239,10 @@ def test_paper_local_runs_the_paper_protocol_on_slurm(slurm, tmp_path, tiny_cach
     for pol in policies:
         train = [r for r in _rows(pol / "metrics.jsonl") if r.get("phase") == "train"]
         assert [r["step"] for r in train] == [1, 2], pol.name
-        assert train[-1].get("judge/judgments", 0) > 0, pol.name  # verdicts: asked, or the cache's (same seed)
+        assert train[-1].get("judge/judgments", 0) > 0, pol.name
         assert min(r.get("judge/unscorable_fraction", 1.0) for r in train) < 1.0, pol.name  # it learned from something
         requests += max(r.get("judge/requests", 0) for r in train)
-    assert requests > 0  # the judge job answered (later policies may reuse the same-seed verdicts)
+    assert requests > 0  # the judge job answered
     # every cell: one result per (policy, benchmark)
     results = [json.loads(q.read_text()) for q in (sweep / "cells").rglob("result.json")]
     assert len(results) == len(METHODS) * len(BENCHMARKS)
