@@ -7,7 +7,8 @@ hand-maintained: add a YAML to ``conf/<group>/`` or a field to a schema and the 
 
 Pages written (virtual files, never on disk): ``reference/config/index.md``,
 ``reference/config/<group>.md`` for each group, ``reference/config/schema.md``, and
-``reference/paper-provenance.md`` (``harness.tools.provenance``).
+``reference/paper-provenance.md`` (``harness.tools.provenance``), and ``reference/benchmarks/`` (each
+benchmark folder's README, with an index).
 Run it on its own with ``python docs/gen_reference.py --print`` to see the pages on stdout.
 """
 
@@ -35,6 +36,7 @@ from harness import config as S  # noqa: E402
 
 OUT = "reference/config"
 PROVENANCE_PAGE = "reference/paper-provenance.md"  # where every value of experiment=paper comes from
+BENCHMARKS = "reference/benchmarks"  # the benchmark folders' READMEs
 
 # group folder in conf/ -> (page stem, one-line purpose)
 GROUPS = {
@@ -329,6 +331,27 @@ def index_page() -> str:
     return "\n".join(lines)
 
 
+def benchmark_pages() -> dict[str, str]:
+    """Each benchmark folder's README (``evals/benchmarks/<name>/README.md``) as a page, and an index:
+    the folder is the one home of what a benchmark measures, its files and its samples' licenses."""
+    readmes = sorted((ROOT / "evals" / "benchmarks").glob("*/README.md"))
+    out: dict[str, str] = {}
+    lines = ["# Benchmarks", "",
+             "One folder per benchmark in `evals/benchmarks/<name>/` (code, metrics, lm-eval task, fixture "
+             "samples with their source and license). These pages are those folders' READMEs, copied at every "
+             "docs build; their options are in the [benchmark config group](../config/benchmark.md).", "",
+             "| benchmark | what it measures |", "|---|---|"]
+    for readme in readmes:
+        name, text = readme.parent.name, readme.read_text()
+        out[f"{BENCHMARKS}/{name}.md"] = text
+        title = text.splitlines()[0].lstrip("# ").strip()
+        measures = re.search(r"\*\*Measures\*\*\s+(.+?)(?:\n\n|$)", text, re.S)
+        summary = " ".join(measures.group(1).split()) if measures else ""
+        lines.append(f"| [{title}]({name}.md) (`{name}`) | {cell(summary)} |")
+    out[f"{BENCHMARKS}/index.md"] = "\n".join([*lines, ""])
+    return out
+
+
 def pages() -> dict[str, str]:
     from harness.tools import provenance
 
@@ -336,6 +359,7 @@ def pages() -> dict[str, str]:
     for group, (stem, _) in GROUPS.items():
         out[f"{OUT}/{stem}.md"] = group_page(group)
     out[PROVENANCE_PAGE] = provenance.render()  # conf/experiment/paper.provenance.yml
+    out.update(benchmark_pages())
     return out
 
 

@@ -22,6 +22,8 @@ def test_each_benchmark_is_one_folder_with_a_readme_that_names_its_files(name):
     assert (folder / "task.yaml").is_file() == bool(cls.metrics)  # ... and an lm-eval task
     readme = (folder / "README.md").read_text()
     assert f"`{cls.primary}`" in readme, "the README names the primary metric"
+    # the docs site's Reference > Benchmarks index (docs/gen_reference.py) quotes its title and its Measures
+    assert readme.startswith("# ") and "\n**Measures** " in readme, f"{name}/README.md: '# Title', then '**Measures** ...'"
     samples = sorted(p.relative_to(folder).as_posix() for p in (folder / "fixtures").rglob("*") if p.is_file())
     missing = [s for s in samples if f"`{s}`" not in readme]
     assert not missing, f"{name}/README.md says nothing of {missing} (source and license of each sample)"
