@@ -25,7 +25,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, open_dict
 
 from harness.cell import distributed
-from harness.records.store import RunDir, layout, sweep_dir, to_container
+from harness.records.store import RunDir, cell_dirs
 from harness.records.tracking import Tracker, recording
 
 if TYPE_CHECKING:
@@ -36,13 +36,6 @@ def _tags(choices: Mapping[str, str], seed: int) -> list[str]:
     return [f"{g}:{choices[g]}" for g in ("method", "scale", "benchmark", "judge", "data") if g in choices] + [
         f"seed:{seed}"
     ]
-
-
-def cell_dirs(cfg: DictConfig, choices: Mapping[str, str]) -> tuple[RunDir, RunDir]:
-    """(policy dir, cell dir) of a composed config: keyed by its result fields (``harness.records.keys``)."""
-    from harness.records.keys import key_fields
-
-    return layout(sweep_dir(cfg.run), int(cfg.seed), key_fields(to_container(cfg)), choices)
 
 
 def train_job(cfg: DictConfig) -> TrainJob:

@@ -222,6 +222,14 @@ def sweep_dir(run: Mapping[str, Any]) -> Path:
     return Path(str(run["root"])).expanduser() / str(run["sweep"])
 
 
+def cell_dirs(cfg: DictConfig | Mapping[str, Any], choices: Mapping[str, str]) -> tuple[RunDir, RunDir]:
+    """(policy dir, cell dir) of a composed config: keyed by its result fields (``harness.records.keys``)."""
+    from harness.records.keys import key_fields
+
+    full = to_container(cfg)
+    return layout(sweep_dir(full["run"]), int(full["seed"]), key_fields(full), choices)
+
+
 def layout(
     sweep: Path, seed: int, fields: tuple[Mapping[str, Any], Mapping[str, Any]], choices: Mapping[str, str]
 ) -> tuple[RunDir, RunDir]:

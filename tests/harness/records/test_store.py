@@ -8,9 +8,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from harness.cell.run import cell_dirs, ensure_policy
+from harness.cell.run import ensure_policy
 from harness.compose import compose_sweep as compose
-from harness.records.store import RunDir, atomic_write_json, config_hash, redact
+from harness.records.store import RunDir, atomic_write_json, cell_dirs, config_hash, redact
 
 
 def test_atomic_write_leaves_old_file_on_failure(tmp_path):
