@@ -53,25 +53,24 @@ def ensure_policy(
 
     ``decision`` tells the other ranks of a multi-process job whether to train with this one.
     """
+    from harness.cell.train import discard_training, train_policy
+
     decision = decision or distributed.Decision()
+    job, tags = train_job(cfg), _tags(choices, cfg.seed)
     policy.path.mkdir(parents=True, exist_ok=True)
     with FileLock(str(policy.path / ".train.lock")):
-        if policy.done() and not cfg.run.force:
-            done = _finished_policy(policy)
+        if policy.done():
+            done = None if cfg.run.force else _finished_policy(policy)
             if done is not None:
                 decision.send("skip")
                 return done
-        from harness.cell.train import discard_training, train_policy
-
-        if policy.done():  # run.force, or its weights are gone: trained from scratch, not on from its last step
-            discard_training(policy)
+            discard_training(policy)  # run.force, or its weights are gone: trained from scratch, not on from its last step
         method = instantiate(cfg.method)
         decision.send("train")
-        with recording(policy, cfg, name=f"train/{policy.path.name}", job_type="train", tags=_tags(choices, cfg.seed),
+        with recording(policy, cfg, name=f"train/{policy.path.name}", job_type="train", tags=tags,
                        run_id=f"train-{policy.key}", result_file="train_result.json") as rec:
             try:
-                rec.result = train_policy(train_job(cfg), policy, judge, method,
-                                          ["wandb"] if rec.tracker.wandb_run else [])
+                rec.result = train_policy(job, policy, judge, method, ["wandb"] if rec.tracker.wandb_run else [])
             finally:
                 distributed.teardown(wait=sys.exc_info()[0] is None)  # evaluation runs in this process alone
         return rec.result
@@ -174,17 +173,18 @@ def run_members(
             results[cell.path.name] = {**cell.read_result(), "skipped": True}
     if pending:
         judge = instantiate(cfg.judge)
-        for mcfg, *_ in pending:  # every member checked against the judge before training
-            preflight(instantiate(mcfg.benchmark), judge)
+        # every member loaded and checked against the judge before training; evaluated on those items
+        benches = [instantiate(mcfg.benchmark) for mcfg, *_ in pending]
+        items = [preflight(bench, judge) for bench in benches]
         policy = members[0][2]
         train = ensure_policy(cfg, choices, policy, judge, decision)
         lm = load_lm(train["model_path"], backend=cfg.eval.backend, batch_size=cfg.eval.batch_size,
                      thinking=cfg.scale.thinking, think_end_token=cfg.scale.think_end_token)
-        for mcfg, mch, mpolicy, cell in pending:
+        for (mcfg, mch, mpolicy, cell), bench, its in zip(pending, benches, items, strict=True):
             t0 = started or time.time()
 
-            def run(tracker: Tracker, mcfg: DictConfig = mcfg) -> dict[str, Any]:
-                ev = evaluate(instantiate(mcfg.benchmark), lm, judge, mcfg.eval.max_new_tokens, mcfg.eval.temperature,
+            def run(tracker: Tracker, mcfg: DictConfig = mcfg, bench=bench, its=its) -> dict[str, Any]:
+                ev = evaluate(bench, lm, judge, mcfg.eval.max_new_tokens, mcfg.eval.temperature, items=its,
                               think_end_token=cfg.scale.think_end_token)
                 write_outputs(ev, tracker, int(train.get("steps", 0)))
                 return ev.record()

@@ -95,7 +95,7 @@ def test_resume_skips_a_checkpoint_cut_by_preemption(tmp_path):
     """A preemption during a save leaves checkpoint-N without (or with a cut) trainer_state.json,
     which the Trainer writes last, or without the harness state written just before it: resume
     from the newest complete one instead of crashing or drifting."""
-    from harness.cell.train import drop_incomplete, last_checkpoint
+    from harness.cell.resume import drop_incomplete, last_checkpoint
 
     ckpt = tmp_path / "checkpoints"
     assert last_checkpoint(ckpt) is None  # no folder yet
