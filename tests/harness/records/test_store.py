@@ -274,3 +274,29 @@ def test_a_finished_policy_trained_again_starts_from_step_0(tmp_path, monkeypatc
     ensure_policy(cfg, choices, policy, judge=None)
     assert seen == {"checkpoint": not force, "mirror": not force}
     assert policy.done()
+
+
+def test_recording_leaves_result_then_done_and_a_failed_phase_not_done(tmp_path):
+    """``recording``: config.yaml redacted; a failed phase leaves no result and no marker; the next
+    attempt (``clear="eval"``) drops the failed one's eval row and leaves result, W&B run, wall time, DONE."""
+    from harness.records.store import read_jsonl
+    from harness.records.tracking import recording
+
+    cfg = {"run": {"root": str(tmp_path), "sweep": "s"}, "tracking": {"backend": "wandb", "mode": "disabled"},
+           "judge": {"api_key": "sk-123"}}
+    rd = RunDir(tmp_path / "s" / "cells" / "c", "k")
+    opened = dict(name="c", job_type="eval", tags=["seed:0"], run_id="eval-k")
+    with pytest.raises(RuntimeError, match="judge down"), recording(rd, cfg, **opened, clear="eval") as rec:
+        rec.tracker.log({"score": 0.1}, step=3)
+        raise RuntimeError("judge down")
+    assert not rd.done() and not rd.result.exists() and [r["score"] for r in read_jsonl(rd.metrics)] == [0.1]
+    assert "sk-123" not in (rd.path / "config.yaml").read_text()
+    with recording(rd, cfg, **opened, summary=("score",), started=0.0, clear="eval") as rec:
+        rec.tracker.log({"score": 0.5}, step=3)
+        rec.result = {"score": 0.5}
+    saved = json.loads(rd.result.read_text())
+    assert rd.done() and saved["score"] == 0.5 and saved["wandb_run"] is None and saved["wall_time_s"] > 0
+    assert [r["score"] for r in read_jsonl(rd.metrics)] == [0.5]  # the failed attempt's row went
+    with pytest.raises(RuntimeError, match="without a result"), recording(rd, cfg, **opened):
+        pass
+    assert not rd.done()
