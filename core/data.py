@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from core.config import DataConf
-from core.layouts import LayoutOptions, Source, load
+from core.layouts import LayoutOptions, Source, load, source_name
 from core.rubric import Example, RubricFormatError
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -24,13 +24,10 @@ def load_examples(path: str | Path | Sequence[str | Path | Source], fmt: str = "
     seen: dict[str, int] = {}
     for k, e in enumerate(out):
         if seen.setdefault(e.id, k) != k:
-            raise RubricFormatError(_name(sources[0]) if len(sources) == 1 else f"{len(sources)} files", k + 1, "id",
+            raise RubricFormatError(source_name(sources[0]) if len(sources) == 1 else f"{len(sources)} files", k + 1, "id",
                                     f"duplicate id {e.id!r}")
     return out
 
-
-def _name(source: Source) -> str:
-    return source[0] if isinstance(source, tuple) else str(source)
 
 def resolve_path(path: str) -> Path:
     """``assets:toy.jsonl`` -> the bundled file; anything else is a filesystem path."""

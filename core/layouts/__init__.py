@@ -182,12 +182,24 @@ def load(sources: Sequence[Source], fmt: str, options: LayoutOptions) -> list[Ex
         if isinstance(src, Path) and not src.is_file():
             raise FileNotFoundError(f"{src}: no such rubric file")
     if fmt == "auto":
-        first = sources[0]
-        fmt = (detect(first_row(first), str(first)) if isinstance(first, Path)
-               else detect(dict(next(iter(first[1]))), first[0]))
+        fmt = detect(_first_row(sources[0]), source_name(sources[0]))
     lay = known[fmt]
     return parse_files(((str(s), iter_rows(s, lay.columns, keep_nulls=lay.nulls)) if isinstance(s, Path) else s
                         for s in sources), fmt, options)
+
+
+def source_name(src: Source) -> str:
+    """A source as an error names it: the file, or the name of rows already read."""
+    return str(src) if isinstance(src, Path) else src[0]
+
+
+def _first_row(src: Source) -> dict[str, Any]:
+    if isinstance(src, Path):
+        return first_row(src)
+    row = next(iter(src[1]), None)
+    if row is None:
+        raise RubricFormatError(src[0], None, "<file>", "no rows")
+    return dict(row)
 
 
 def tag_value(v: Any) -> str:
