@@ -5,40 +5,29 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from core.config import DataConf
-from core.layouts import LayoutOptions, detect, load, parse_files
+from core.layouts import LayoutOptions, Source, load, source_name
 from core.rubric import Example, RubricFormatError
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 
 
-def load_examples(path: str | Path | Sequence[str | Path], fmt: str = "harness",
+def load_examples(path: str | Path | Sequence[str | Path | Source], fmt: str = "harness",
                   options: LayoutOptions | None = None) -> list[Example]:
-    """Load and validate a file (or the files of one dataset) in layout ``fmt`` (``auto``: detected
-    from the first row), dispatched through ``core.layouts``; ``options``: a ``LayoutOptions``.
-    Raises RubricFormatError on the first bad row (file, row, field, what was expected)."""
-    paths = [Path(path)] if isinstance(path, str | Path) else [Path(p) for p in path]
-    out = load(paths, str(fmt), options or LayoutOptions())
+    """Load and validate a file, the files of one dataset, or rows already read (``(name, rows)``, a
+    hub split), in layout ``fmt`` (``auto``: detected from the first row), dispatched through
+    ``core.layouts``; ``options``: a ``LayoutOptions``. Raises RubricFormatError on the first bad row
+    (file, row, field, what was expected), or on a second example with the same id."""
+    sources = [Path(path)] if isinstance(path, str | Path) else [s if isinstance(s, tuple) else Path(s) for s in path]
+    out = load(sources, str(fmt), options or LayoutOptions())
     seen: dict[str, int] = {}
     for k, e in enumerate(out):
         if seen.setdefault(e.id, k) != k:
-            raise RubricFormatError(str(paths[0]) if len(paths) == 1 else f"{len(paths)} files", k + 1, "id",
+            raise RubricFormatError(source_name(sources[0]) if len(sources) == 1 else f"{len(sources)} files", k + 1, "id",
                                     f"duplicate id {e.id!r}")
     return out
 
-
-def load_hub_examples(repo_id: str, split: str = "train", fmt: str = "rar", options: LayoutOptions | None = None,
-                      **kwargs: Any) -> list[Example]:
-    """Load a rubric dataset through ``datasets`` (needs network; offline use a local file)."""
-    import datasets
-
-    ds = datasets.load_dataset(repo_id, split=split, **kwargs)
-    source = f"{repo_id}[{split}]"
-    if fmt == "auto":
-        fmt = detect(dict(ds[0]), source)
-    return parse_files([(source, (dict(r) for r in ds))], str(fmt), options or LayoutOptions())
 
 def resolve_path(path: str) -> Path:
     """``assets:toy.jsonl`` -> the bundled file; anything else is a filesystem path."""
@@ -71,12 +60,19 @@ def _offline(data, e: Exception) -> RuntimeError:
                         f"offline, set data.path to a local copy" + (f" of {data.data_files}" if data.get("data_files") else ""))
 
 
-def _hub(data, options) -> list[Example]:
-    """A hub dataset. With ``data.data_files`` (a glob) its files are downloaded into the hub cache and
-    read with the local readers: RubricHub's five files differ in schema, which ``datasets`` cannot unify."""
+def training_sources(data) -> list[Source]:
+    """Where ``data``'s rows are: its local file, or its hub dataset. With ``data.data_files`` (a glob)
+    the hub files are downloaded into the hub cache and read with the local readers (RubricHub's five
+    files differ in schema, which ``datasets`` cannot unify); without, the split ``datasets`` loads."""
+    if data.path:
+        return [resolve_path(data.path)]
+    if not data.hub_id:
+        raise ValueError(f"data '{data.name}': set either 'path' or 'hub_id'")
     if not data.get("data_files"):
+        import datasets
+
         try:
-            return load_hub_examples(data.hub_id, data.split, _value(data, "format"), options=options)
+            return [(f"{data.hub_id}[{data.split}]", datasets.load_dataset(data.hub_id, split=data.split))]
         except OSError as e:  # datasets' offline and not-found errors; a bad row is a RubricFormatError (ValueError)
             raise _offline(data, e) from None
     from huggingface_hub import snapshot_download
@@ -88,7 +84,7 @@ def _hub(data, options) -> list[Example]:
     files = sorted(f for f in root.glob(data.data_files) if f.suffix in DATA_SUFFIXES)
     if not files:
         raise FileNotFoundError(f"data '{data.name}': no {data.data_files} in hub dataset {data.hub_id!r}")
-    return load_examples(files, _value(data, "format"), options=options)
+    return list(files)
 
 
 def prompt_text(e: Example) -> str:
@@ -126,14 +122,8 @@ def check_disjoint(examples: list[Example], data, excluded: tuple[str, set[str],
 
 def load_training_examples(data) -> tuple[list[Example], list[Example]]:
     """(train, held-out). The split is a fixed shuffle (seed 0), independent of the run's seed."""
-    options = layout_options(data)
     excluded = excluded_prompts(data)
-    if data.path:
-        examples = load_examples(resolve_path(data.path), _value(data, "format"), options=options)
-    elif data.hub_id:
-        examples = _hub(data, options)
-    else:
-        raise ValueError(f"data '{data.name}': set either 'path' or 'hub_id'")
+    examples = load_examples(training_sources(data), _value(data, "format"), options=layout_options(data))
     check_disjoint(examples, data, excluded)
     if data.limit:
         examples = examples[: data.limit]

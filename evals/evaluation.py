@@ -1,6 +1,6 @@
 """The shared evaluation layer: generate on a benchmark, judge in batch, official metric.
 
-Used by a sweep cell (``harness.cell.run.evaluate_policy``) and by the stand-alone
+Used by a sweep cell (``harness.cell.run.run_members``) and by the stand-alone
 entry point (``python -m harness.evaluate``), so both write the same records:
 ``result.json`` keys ``benchmark, primary, score, metrics, n_items`` and one
 ``samples.jsonl`` line per item.

@@ -23,7 +23,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig
 
 from harness.compose import CONF_DIR, register
-from harness.records.store import RunDir, atomic_write_json, config_hash, sweep_dir, to_container
+from harness.records.store import RunDir, config_hash, sweep_dir, to_container
 
 os.environ.setdefault("WANDB_SILENT", "true")
 register()  # the schemas, before Hydra's main composes
@@ -65,7 +65,7 @@ def run_evaluation(cfg: DictConfig, choices: Mapping[str, str] | None = None) ->
     from evals.evaluation import benchmark_configs, evaluate, preflight
     from evals.generate import load_lm
     from harness.models.resolve import resolve_model
-    from harness.records.tracking import Tracker, write_outputs
+    from harness.records.tracking import recording, write_outputs
 
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     choices = dict(choices or {})
@@ -92,33 +92,22 @@ def run_evaluation(cfg: DictConfig, choices: Mapping[str, str] | None = None) ->
             scale = cfg.get("scale") or {}  # a reasoning model's thinking mode, as in training
             lm = load_lm(model_path, backend=cfg.eval.backend, batch_size=cfg.eval.batch_size,
                          thinking=scale.get("thinking"), think_end_token=scale.get("think_end_token", "</think>"))
-        rd.clear_marker()
-        cell_cfg = {**to_container(cfg), "benchmark": to_container(bcfg)}
-        rd.write_config(cell_cfg)
-        rd.metrics.unlink(missing_ok=True)  # an unfinished earlier attempt: start the mirror afresh
-        (rd.path / "samples.jsonl").unlink(missing_ok=True)
         tags = [f"model:{model_slug(str(cfg.model))}", f"benchmark:{name}",
                 f"judge:{choices.get('judge', 'judge')}", "job:evaluate"]
-        tracker = Tracker(rd, cfg.tracking, name=f"eval/{rd.path.name}", config=cell_cfg, job_type="eval",
-                          tags=tags, wandb_dir=sweep_dir(cfg.run),
-                          run_id=f"evaluate-{rd.key}")
-        try:
+        # an unfinished earlier attempt's mirror and samples go: evaluated afresh
+        with recording(rd, {**to_container(cfg), "benchmark": to_container(bcfg)}, name=f"eval/{rd.path.name}",
+                       job_type="eval", tags=tags, run_id=f"evaluate-{rd.key}", summary=("score",), started=t0,
+                       clear="all") as rec:
             ev = evaluate(benches[name], lm, judge, cfg.eval.max_new_tokens, cfg.eval.temperature, items=items[name],
                           think_end_token=(cfg.get("scale") or {}).get("think_end_token", "</think>"))
-            write_outputs(ev, tracker, step=0)
-            tracker.summary({"score": ev.record()["score"]})
-            wandb_run = tracker.wandb_path
-        finally:
-            tracker.finish()
-        result = {
-            "cell": rd.path.name, "cell_dir": str(rd.path), "key": rd.key, "model": str(cfg.model),
-            "model_path": model_path, "choices": {**choices, "benchmark": name}, "seed": int(cfg.seed),
-            **ev.record(), "judge_stats": judge.stats(), "gen_time_s": ev.gen_time_s,
-            "judge_time_s": ev.judge_time_s, "wandb_run": wandb_run, "wall_time_s": round(time.time() - t0, 2),
-        }
-        atomic_write_json(rd.result, result)
-        rd.mark_done()
-        results.append(result)
+            write_outputs(ev, rec.tracker, step=0)
+            rec.result = {
+                "cell": rd.path.name, "cell_dir": str(rd.path), "key": rd.key, "model": str(cfg.model),
+                "model_path": model_path, "choices": {**choices, "benchmark": name}, "seed": int(cfg.seed),
+                **ev.record(), "judge_stats": judge.stats(), "gen_time_s": ev.gen_time_s,
+                "judge_time_s": ev.judge_time_s,
+            }
+        results.append(rec.result)
     return results
 
 

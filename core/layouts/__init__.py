@@ -168,17 +168,38 @@ def parse_rows(rows: Sequence[dict[str, Any]], source: str, fmt: str,
     return parse_files([(source, rows)], fmt, options or LayoutOptions())
 
 
-def load(paths: list[Path], fmt: str, options: LayoutOptions) -> list[Example]:
-    """Files in layout ``fmt`` (``auto``: detected from the first row of the first file)."""
+Source = Path | tuple[str, Iterable[dict[str, Any]]]  # a file, or (name, rows already read: a hub split)
+
+
+def load(sources: Sequence[Source], fmt: str, options: LayoutOptions) -> list[Example]:
+    """Training data in layout ``fmt`` (``auto``: detected from the first row of the first source):
+    files, read here (parquet: only the layout's columns), or rows already read, e.g. a hub split
+    (``(name, rows)``, re-iterable)."""
     known = training_layouts()
     if fmt != "auto" and fmt not in known:
         raise ValueError(f"unknown rubric format {fmt!r}; known: {sorted(known)} or 'auto'")
-    for path in paths:
-        if not path.is_file():
-            raise FileNotFoundError(f"{path}: no such rubric file")
+    for src in sources:
+        if isinstance(src, Path) and not src.is_file():
+            raise FileNotFoundError(f"{src}: no such rubric file")
     if fmt == "auto":
-        fmt = detect(first_row(paths[0]), str(paths[0]))
-    return parse_files(((str(p), iter_rows(p, known[fmt].columns, keep_nulls=known[fmt].nulls)) for p in paths), fmt, options)
+        fmt = detect(_first_row(sources[0]), source_name(sources[0]))
+    lay = known[fmt]
+    return parse_files(((str(s), iter_rows(s, lay.columns, keep_nulls=lay.nulls)) if isinstance(s, Path) else s
+                        for s in sources), fmt, options)
+
+
+def source_name(src: Source) -> str:
+    """A source as an error names it: the file, or the name of rows already read."""
+    return str(src) if isinstance(src, Path) else src[0]
+
+
+def _first_row(src: Source) -> dict[str, Any]:
+    if isinstance(src, Path):
+        return first_row(src)
+    row = next(iter(src[1]), None)
+    if row is None:
+        raise RubricFormatError(src[0], None, "<file>", "no rows")
+    return dict(row)
 
 
 def tag_value(v: Any) -> str:

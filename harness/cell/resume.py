@@ -23,7 +23,7 @@ three things it does not bring back, so a resumed run drifted from the uninterru
    counters (logged every step) and TRL's not yet logged step metrics.
 
 All of it is written *inside* the checkpoint, before ``trainer_state.json`` (which the
-Trainer writes last and :func:`harness.cell.train.last_checkpoint` takes as the completion mark),
+Trainer writes last and :func:`last_checkpoint` takes as the completion mark),
 so a checkpoint that counts as complete always carries its harness state.
 """
 
@@ -61,6 +61,49 @@ def has_state(checkpoint: Path, world_size: int = 1) -> bool:
         except (OSError, ValueError):
             return False
     return True
+
+
+def last_checkpoint(output_dir: Path, world_size: int | None = None) -> str | None:
+    """The newest *complete* checkpoint. A kill or preemption can land mid-save: the folder exists
+    but ``trainer_state.json``, which the Trainer writes last, is missing or cut, or the harness
+    state (``harness.cell.resume``, written just before it) is missing; such a folder is skipped
+    (transformers' ``get_last_checkpoint`` would return it and the resume would crash or drift)."""
+    world = int(world_size if world_size is not None else os.environ.get("WORLD_SIZE", "1"))
+
+    def complete(p: Path) -> bool:
+        try:
+            json.loads((p / "trainer_state.json").read_text())
+        except (OSError, ValueError):
+            return False
+        return has_state(p, world)
+
+    done = [p for _, p in _checkpoints(output_dir) if complete(p)]
+    return str(done[0]) if done else None
+
+
+def _checkpoints(output_dir: Path) -> list[tuple[int, Path]]:
+    """``checkpoint-<step>`` folders, newest first."""
+    found = [(int(p.name.rsplit("-", 1)[1]), p) for p in Path(output_dir).glob("checkpoint-*")
+             if p.name.rsplit("-", 1)[1].isdigit()]
+    return sorted(found, reverse=True)
+
+
+def drop_incomplete(output_dir: Path, keep: str | None) -> list[Path]:
+    """Delete checkpoint folders newer than the one resumed from (``keep``; all when None): they are
+    cut saves of the killed attempt, and left in place the Trainer's rotation
+    (``save_total_limit``) would count them as the newest and delete the good new ones."""
+    import shutil
+
+    newest_kept = int(Path(keep).name.rsplit("-", 1)[1]) if keep else -1
+    gone = [p for step, p in _checkpoints(output_dir) if step > newest_kept]
+    for p in gone:
+        shutil.rmtree(p, ignore_errors=True)
+    return gone
+
+
+def newest_before(output_dir: Path, step: int) -> str | None:
+    """The newest checkpoint saved before ``step`` (None: none)."""
+    return next((str(p) for s, p in _checkpoints(output_dir) if s < step), None)
 
 
 class EpochRepeatSampler(RepeatSampler):

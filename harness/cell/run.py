@@ -25,8 +25,8 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, open_dict
 
 from harness.cell import distributed
-from harness.records.store import RunDir, atomic_write_json, layout, sweep_dir, to_container
-from harness.records.tracking import Tracker, clear_outputs
+from harness.records.store import RunDir, cell_dirs
+from harness.records.tracking import Tracker, recording
 
 if TYPE_CHECKING:
     from harness.cell.train import TrainJob
@@ -36,13 +36,6 @@ def _tags(choices: Mapping[str, str], seed: int) -> list[str]:
     return [f"{g}:{choices[g]}" for g in ("method", "scale", "benchmark", "judge", "data") if g in choices] + [
         f"seed:{seed}"
     ]
-
-
-def cell_dirs(cfg: DictConfig, choices: Mapping[str, str]) -> tuple[RunDir, RunDir]:
-    """(policy dir, cell dir) of a composed config: keyed by its result fields (``harness.records.keys``)."""
-    from harness.records.keys import key_fields
-
-    return layout(sweep_dir(cfg.run), int(cfg.seed), key_fields(to_container(cfg)), choices)
 
 
 def train_job(cfg: DictConfig) -> TrainJob:
@@ -60,36 +53,27 @@ def ensure_policy(
 
     ``decision`` tells the other ranks of a multi-process job whether to train with this one.
     """
+    from harness.cell.train import discard_training, train_policy
+
     decision = decision or distributed.Decision()
+    job, tags = train_job(cfg), _tags(choices, cfg.seed)
     policy.path.mkdir(parents=True, exist_ok=True)
     with FileLock(str(policy.path / ".train.lock")):
-        if policy.done() and not cfg.run.force:
-            done = _finished_policy(policy)
+        if policy.done():
+            done = None if cfg.run.force else _finished_policy(policy)
             if done is not None:
                 decision.send("skip")
                 return done
-        from harness.cell.train import discard_training, train_policy
-
-        if policy.done():  # run.force, or its weights are gone: trained from scratch, not on from its last step
-            discard_training(policy)
-        policy.clear_marker()
-        policy.write_config(to_container(cfg))
-        decision.send("train")
+            discard_training(policy)  # run.force, or its weights are gone: trained from scratch, not on from its last step
         method = instantiate(cfg.method)
-        tracker = Tracker(
-            policy, cfg.tracking, name=f"train/{policy.path.name}", config=to_container(cfg),
-            job_type="train", tags=_tags(choices, cfg.seed), wandb_dir=sweep_dir(cfg.run),
-            run_id=f"train-{policy.key}",
-        )
-        try:
-            summary = train_policy(train_job(cfg), policy, judge, method, ["wandb"] if tracker.wandb_run else [])
-            summary["wandb_run"] = tracker.wandb_path
-            atomic_write_json(policy.path / "train_result.json", summary)
-        finally:
-            tracker.finish()
-            distributed.teardown(wait=sys.exc_info()[0] is None)  # evaluation runs in this process alone
-        policy.mark_done()
-        return summary
+        decision.send("train")
+        with recording(policy, cfg, name=f"train/{policy.path.name}", job_type="train", tags=tags,
+                       run_id=f"train-{policy.key}", result_file="train_result.json") as rec:
+            try:
+                rec.result = train_policy(job, policy, judge, method, ["wandb"] if rec.tracker.wandb_run else [])
+            finally:
+                distributed.teardown(wait=sys.exc_info()[0] is None)  # evaluation runs in this process alone
+        return rec.result
 
 
 def _finished_policy(policy: RunDir) -> dict[str, Any] | None:
@@ -112,34 +96,13 @@ def train_worker(cfg: DictConfig, choices: Mapping[str, str]) -> None:
     _limit_threads(cfg.scale)
     if distributed.Decision.receive() != "train":
         return
-    from evals.evaluation import is_suite
     from harness.cell.train import train_policy
 
-    policy = member_cells(cfg, choices)[0][2] if is_suite(cfg.benchmark) else cell_dirs(cfg, choices)[0]
+    policy = member_cells(cfg, choices)[0][2]
     try:
         train_policy(train_job(cfg), policy, instantiate(cfg.judge), instantiate(cfg.method), [])
     finally:
         distributed.teardown(wait=sys.exc_info()[0] is None)
-
-
-def evaluate_policy(bench_cfg: DictConfig, eval_cfg: Mapping[str, Any], model_path: str, judge, tracker: Tracker,
-                    step: int, thinking: str | None = None, think_end_token: str = "</think>") -> dict[str, Any]:
-    """Generate on the cell's benchmark (``bench_cfg``, one benchmark's config) with the ``eval``
-    settings, judge all responses in one batch, log and return the record."""
-    from evals.evaluation import evaluate, is_suite
-    from evals.generate import load_lm
-    from harness.records.tracking import write_outputs
-
-    if is_suite(bench_cfg):
-        raise ValueError("evaluate_policy evaluates one benchmark; a suite (benchmark=all) goes through "
-                         "run_cell (one cell per member) or `python -m harness.evaluate`")
-    bench = instantiate(bench_cfg)
-    lm = load_lm(model_path, backend=eval_cfg["backend"], batch_size=eval_cfg["batch_size"], thinking=thinking,
-                 think_end_token=think_end_token)
-    ev = evaluate(bench, lm, judge, eval_cfg["max_new_tokens"], eval_cfg["temperature"],
-                  think_end_token=think_end_token)
-    write_outputs(ev, tracker, step)
-    return ev.record()
 
 
 def _limit_threads(scale: Mapping[str, Any]) -> None:
@@ -156,46 +119,30 @@ def _limit_threads(scale: Mapping[str, Any]) -> None:
 
 def run_cell(cfg: DictConfig, choices: Mapping[str, str]) -> dict[str, Any]:
     """Run (or skip) one cell and return its result; a suite (``benchmark=all``) runs all its members
-    (see :func:`run_suite`) and returns ``{"suite": [...], "cells": [one result per member]}``."""
+    (see :func:`run_members`) and returns ``{"suite": [...], "cells": [one result per member]}``."""
     from evals.evaluation import is_suite
 
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     _limit_threads(cfg.scale)
     decision = distributed.Decision()
     try:
-        if is_suite(cfg.benchmark):
-            return run_suite(cfg, choices, decision)
-        return _run_single(cfg, choices, decision)
+        cells = run_members(cfg, choices, decision)
     finally:
         decision.send("skip")  # a job that did not train releases the other ranks (no-op once sent)
-
-
-def _run_single(cfg: DictConfig, choices: Mapping[str, str], decision: distributed.Decision) -> dict[str, Any]:
-    policy, cell = cell_dirs(cfg, choices)
-    if cell.done() and not cfg.run.force:
-        result = cell.read_result()
-        result["skipped"] = True
-        return result
-    t0 = time.time()
-    from evals.evaluation import preflight
-
-    judge = instantiate(cfg.judge)
-    preflight(instantiate(cfg.benchmark), judge)  # a benchmark the judge cannot score fails before training
-    train = ensure_policy(cfg, choices, policy, judge, decision)
-    return _evaluate_cell(cfg, choices, policy, cell, train, t0,
-                          lambda tracker: evaluate_policy(cfg.benchmark, cfg.eval, train["model_path"], judge,
-                                                          tracker, step=int(train.get("steps", 0)),
-                                                          thinking=cfg.scale.thinking,
-                                                          think_end_token=cfg.scale.think_end_token))
+    if not is_suite(cfg.benchmark):
+        return cells[0]
+    return {"suite": [r["benchmark"] for r in cells], "cells": cells, "skipped": all(r.get("skipped") for r in cells)}
 
 
 def member_cells(cfg: DictConfig, choices: Mapping[str, str]) -> list[tuple[DictConfig, dict[str, str], RunDir, RunDir]]:
-    """(config, choices, policy dir, cell dir) per suite member: the root config with ``benchmark``
-    replaced by the member's own config (interpolations resolve against the root, e.g. the
-    toy_heldout's ``source`` is the root's ``data``), so each member cell is keyed and laid out like a
-    single-benchmark cell."""
-    from evals.evaluation import benchmark_configs
+    """(config, choices, policy dir, cell dir) per benchmark of the job. A suite's member gets the
+    root config with ``benchmark`` replaced by the member's own config (interpolations resolve
+    against the root, e.g. the toy_heldout's ``source`` is the root's ``data``), so each member cell
+    is keyed and laid out like a single-benchmark cell; one benchmark is a suite of one, as composed."""
+    from evals.evaluation import benchmark_configs, is_suite
 
+    if not is_suite(cfg.benchmark):
+        return [(cfg, dict(choices), *cell_dirs(cfg, choices))]
     out = []
     for name, bcfg in benchmark_configs(cfg.benchmark):
         mcfg = copy.deepcopy(cfg)
@@ -207,14 +154,17 @@ def member_cells(cfg: DictConfig, choices: Mapping[str, str]) -> list[tuple[Dict
     return out
 
 
-def run_suite(
+def run_members(
     cfg: DictConfig, choices: Mapping[str, str], decision: distributed.Decision | None = None
-) -> dict[str, Any]:
-    """Train once, load the LM once, evaluate every member benchmark: one cell folder per member."""
-    from evals.evaluation import evaluate, preflight
+) -> list[dict[str, Any]]:
+    """Train once, load the LM once, evaluate every benchmark of the job (:func:`member_cells`) that
+    is not done yet: one cell folder and one result per member, in the suite's order."""
+    from evals.evaluation import evaluate, is_suite, preflight
     from evals.generate import load_lm
     from harness.records.tracking import write_outputs
 
+    # a single cell's wall time counts its training too, a suite member's its own evaluation alone
+    started = None if is_suite(cfg.benchmark) else time.time()
     members = member_cells(cfg, choices)
     pending = [m for m in members if cfg.run.force or not m[3].done()]
     results: dict[str, dict[str, Any]] = {}
@@ -223,61 +173,38 @@ def run_suite(
             results[cell.path.name] = {**cell.read_result(), "skipped": True}
     if pending:
         judge = instantiate(cfg.judge)
-        for mcfg, *_ in pending:  # every member checked against the judge before training
-            preflight(instantiate(mcfg.benchmark), judge)
+        # every member loaded and checked against the judge before training; evaluated on those items
+        benches = [instantiate(mcfg.benchmark) for mcfg, *_ in pending]
+        items = [preflight(bench, judge) for bench in benches]
         policy = members[0][2]
         train = ensure_policy(cfg, choices, policy, judge, decision)
         lm = load_lm(train["model_path"], backend=cfg.eval.backend, batch_size=cfg.eval.batch_size,
                      thinking=cfg.scale.thinking, think_end_token=cfg.scale.think_end_token)
-        for mcfg, mch, mpolicy, cell in pending:
-            t0 = time.time()
+        for (mcfg, mch, mpolicy, cell), bench, its in zip(pending, benches, items, strict=True):
+            t0 = started or time.time()
 
-            def run(tracker: Tracker, mcfg: DictConfig = mcfg) -> dict[str, Any]:
-                ev = evaluate(instantiate(mcfg.benchmark), lm, judge, mcfg.eval.max_new_tokens, mcfg.eval.temperature,
+            def run(tracker: Tracker, mcfg: DictConfig = mcfg, bench=bench, its=its) -> dict[str, Any]:
+                ev = evaluate(bench, lm, judge, mcfg.eval.max_new_tokens, mcfg.eval.temperature, items=its,
                               think_end_token=cfg.scale.think_end_token)
                 write_outputs(ev, tracker, int(train.get("steps", 0)))
                 return ev.record()
 
             results[cell.path.name] = _evaluate_cell(mcfg, mch, mpolicy, cell, train, t0, run)
-    ordered = [results[m[3].path.name] for m in members]
-    return {"suite": [r["benchmark"] for r in ordered], "cells": ordered,
-            "skipped": all(r.get("skipped") for r in ordered)}
+    return [results[m[3].path.name] for m in members]
 
 
 def _evaluate_cell(cfg: DictConfig, choices: Mapping[str, str], policy: RunDir, cell: RunDir,
                    train: dict[str, Any], t0: float, evaluate_fn) -> dict[str, Any]:
-    """Evaluate a trained policy on the cell's benchmark (``evaluate_fn(tracker) -> record``), log,
-    write result.json atomically and mark the cell done."""
-    cell.clear_marker()
-    cell.write_config(to_container(cfg))
-    # an evaluation is redone, not resumed: what a forced re-run's or a killed attempt's evaluation
-    # wrote goes first, so each eval row is in the mirror once
-    clear_outputs(cell, everything=bool(cfg.run.force))
-    tracker = Tracker(
-        cell, cfg.tracking, name=cell.path.name, config=to_container(cfg), job_type="eval",
-        tags=_tags(choices, cfg.seed), wandb_dir=sweep_dir(cfg.run), run_id=f"eval-{cell.key}",
-    )
-    try:
-        evaluation = evaluate_fn(tracker)
-        tracker.summary({"score": evaluation["score"]})
-        wandb_run = tracker.wandb_path
-    finally:
-        tracker.finish()
-    result = {
-        "cell": cell.path.name,
-        "cell_dir": str(cell.path),
-        "key": cell.key,
-        "choices": dict(choices),
-        "seed": int(cfg.seed),
-        **evaluation,
-        "train": train,
-        "policy_dir": str(policy.path),
-        "wandb_run": wandb_run,
-        "wall_time_s": round(time.time() - t0, 2),
-    }
-    atomic_write_json(cell.result, result)
-    cell.mark_done()
-    return result
+    """Evaluate a trained policy on the cell's benchmark (``evaluate_fn(tracker) -> record``) and
+    leave result.json: an evaluation is redone, not resumed, so what a forced re-run's or a killed
+    attempt's evaluation wrote goes first and each eval row is in the mirror once."""
+    with recording(cell, cfg, name=cell.path.name, job_type="eval", tags=_tags(choices, cfg.seed),
+                   run_id=f"eval-{cell.key}", summary=("score",), started=t0,
+                   clear="all" if cfg.run.force else "eval") as rec:
+        evaluation = evaluate_fn(rec.tracker)
+        rec.result = {"cell": cell.path.name, "cell_dir": str(cell.path), "key": cell.key, "choices": dict(choices),
+                      "seed": int(cfg.seed), **evaluation, "train": train, "policy_dir": str(policy.path)}
+    return rec.result
 
 
 def summary_table(result: Mapping[str, Any]) -> str:

@@ -26,7 +26,7 @@ from harness.cell.timing import StepTimer
 from harness.cell.timing import summarize as summarize_timing
 from harness.cell.verdicts import VerdictLog
 from harness.models.resolve import resolve_model
-from harness.records.store import RunDir, atomic_write_json, read_jsonl
+from harness.records.store import RunDir, read_jsonl
 from harness.records.tracking import JsonlMirror
 from methods.base import Method
 
@@ -51,51 +51,6 @@ def discard_training(policy: RunDir) -> None:
 
     shutil.rmtree(policy.path / CHECKPOINTS, ignore_errors=True)
     policy.metrics.unlink(missing_ok=True)
-
-
-def last_checkpoint(output_dir: Path, world_size: int | None = None) -> str | None:
-    """The newest *complete* checkpoint. A kill or preemption can land mid-save: the folder exists
-    but ``trainer_state.json``, which the Trainer writes last, is missing or cut, or the harness
-    state (``harness.cell.resume``, written just before it) is missing; such a folder is skipped
-    (transformers' ``get_last_checkpoint`` would return it and the resume would crash or drift)."""
-    from harness.cell.resume import has_state
-
-    world = int(world_size if world_size is not None else os.environ.get("WORLD_SIZE", "1"))
-
-    def complete(p: Path) -> bool:
-        try:
-            json.loads((p / "trainer_state.json").read_text())
-        except (OSError, ValueError):
-            return False
-        return has_state(p, world)
-
-    done = [p for _, p in _checkpoints(output_dir) if complete(p)]
-    return str(done[0]) if done else None
-
-
-def _checkpoints(output_dir: Path) -> list[tuple[int, Path]]:
-    """``checkpoint-<step>`` folders, newest first."""
-    found = [(int(p.name.rsplit("-", 1)[1]), p) for p in Path(output_dir).glob("checkpoint-*")
-             if p.name.rsplit("-", 1)[1].isdigit()]
-    return sorted(found, reverse=True)
-
-
-def drop_incomplete(output_dir: Path, keep: str | None) -> list[Path]:
-    """Delete checkpoint folders newer than the one resumed from (``keep``; all when None): they are
-    cut saves of the killed attempt, and left in place the Trainer's rotation
-    (``save_total_limit``) would count them as the newest and delete the good new ones."""
-    import shutil
-
-    newest_kept = int(Path(keep).name.rsplit("-", 1)[1]) if keep else -1
-    gone = [p for step, p in _checkpoints(output_dir) if step > newest_kept]
-    for p in gone:
-        shutil.rmtree(p, ignore_errors=True)
-    return gone
-
-
-def _newest_before(output_dir: Path, step: int) -> str | None:
-    """The newest checkpoint saved before ``step`` (None: none)."""
-    return next((str(p) for s, p in _checkpoints(output_dir) if s < step), None)
 
 
 @dataclass(frozen=True)
@@ -289,47 +244,43 @@ def rubric_reward(job: TrainJob, judge: Judge, method: Method, examples: list[An
 def train_policy(
     job: TrainJob, policy: RunDir, judge: Judge, method: Method, report_to: list[str]
 ) -> dict[str, Any]:
-    """Train one policy; returns the training summary that goes into result.json."""
+    """Train one policy; returns the training summary (the policy's ``train_result.json``, which
+    ``harness.cell.run`` leaves with its W&B run)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from harness.cell.resume import ResumableGRPOTrainer
+    from harness.cell.resume import ResumableGRPOTrainer, drop_incomplete, last_checkpoint, newest_before
 
-    model_path = resolve_model(job.scale["model"], job.cache_dir)
-    tok = AutoTokenizer.from_pretrained(model_path)
     gpu = gpu_plan(job.scale)
     if gpu["use_vllm"] and not gpu["on_gpu"]:
         cpu_vllm_env()
-    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=gpu["dtype"])
+    # the data first: a bad row, or a rubric the judge cannot score, fails before any model loads
     train_examples, _ = load_training_examples(job.data)
     for e in train_examples:
-        judge.validate(e.rubric)  # a rubric the judge cannot score fails here, not mid-training
+        judge.validate(e.rubric)
     precompute_base_weights(method, train_examples, job.cache_dir)
+    model_path = resolve_model(job.scale["model"], job.cache_dir)
+    tok = AutoTokenizer.from_pretrained(model_path)
+    model = AutoModelForCausalLM.from_pretrained(model_path, dtype=gpu["dtype"])
     ckpt_dir = policy.path / CHECKPOINTS
     args = grpo_args(job.train, job.seed, ckpt_dir, gpu, report_to, job.scale.get("thinking"))
     timer = StepTimer()
     verdict_log = VerdictLog(policy.path, job.train.get("scale_rewards", "group"))
     reward = rubric_reward(job, judge, method, train_examples, timer, recorder=verdict_log)
+    dataset, peft = training_dataset(train_examples), peft_config(job.peft)
+    callbacks = [JsonlMirror(policy), verdict_log]
     resume = last_checkpoint(ckpt_dir)
     if int(os.environ.get("RANK", "0")) == 0:
         drop_incomplete(ckpt_dir, resume)
     # a GRPOTrainer that also checkpoints what TRL leaves out (prompt order, method state...)
-    trainer = ResumableGRPOTrainer(
-        model=model,
-        reward=reward,
-        reward_funcs=[reward],
-        args=args,
-        train_dataset=training_dataset(train_examples),
-        processing_class=tok,
-        callbacks=[JsonlMirror(policy), verdict_log],
-        peft_config=peft_config(job.peft),
-    )
+    trainer = ResumableGRPOTrainer(model=model, reward=reward, reward_funcs=[reward], args=args, train_dataset=dataset,
+                                   processing_class=tok, callbacks=callbacks, peft_config=peft)
     timer.attach(trainer)
     reward.guard = StarvationGuard.for_judge(judge)  # a judge that stops scoring stops the run
     try:
         out = trainer.train(resume_from_checkpoint=resume)
     except JudgeStarved as e:  # checkpoints with steps trained without a judge go; the last good one stays
         if int(os.environ.get("RANK", "0")) == 0:
-            drop_incomplete(ckpt_dir, _newest_before(ckpt_dir, e.first_bad_step))
+            drop_incomplete(ckpt_dir, newest_before(ckpt_dir, e.first_bad_step))
         raise
 
     final = policy.path / "model"
@@ -340,19 +291,21 @@ def train_policy(
     if adapter is not None:
         merge_adapter(model_path, adapter, final, gpu["dtype"])
     tok.save_pretrained(str(final))
-    summary = summarize_training(policy, out.metrics, resume)
+    mirror = read_jsonl(policy.metrics)
+    summary = summarize_training(mirror, out.metrics, resume)
     summary["model_path"] = str(final)
     summary["base_model"] = model_path
     summary["processes"] = int(args.world_size)
     summary["parameters"] = {"total": sum(p.numel() for p in trainer.model.parameters()),
                              "trained": sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)}
-    summary["timing"] = summarize_timing(read_jsonl(policy.metrics))  # seconds per step by part, shares
-    atomic_write_json(policy.path / "train_result.json", summary)
+    summary["timing"] = summarize_timing(mirror)  # seconds per step by part, shares
     return summary
 
 
-def summarize_training(policy: RunDir, trainer_metrics: dict[str, Any], resumed_from: str | None) -> dict[str, Any]:
-    rows = [r for r in read_jsonl(policy.metrics) if r.get("phase") == "train"]
+def summarize_training(mirror: list[dict[str, Any]], trainer_metrics: dict[str, Any],
+                       resumed_from: str | None) -> dict[str, Any]:
+    """Steps, first and last mean reward (from the policy's mirror rows) and TRL's own metrics."""
+    rows = [r for r in mirror if r.get("phase") == "train"]
     rkey = "rewards/rubric/mean"
 
     def first_last(key: str) -> tuple[float | None, float | None]:

@@ -163,6 +163,10 @@ class RunDir:
     def result(self) -> Path:
         return self.path / "result.json"
 
+    @property
+    def samples(self) -> Path:
+        return self.path / "samples.jsonl"
+
     def done(self) -> bool:
         marker = self.path / DONE
         return marker.exists() and marker.read_text().strip() == self.key
@@ -177,6 +181,35 @@ class RunDir:
         self.path.mkdir(parents=True, exist_ok=True)
         atomic_write_text(self.path / "config.yaml", OmegaConf.to_yaml(OmegaConf.create(redact(cfg))))
 
+    def begin(self, cfg: Mapping[str, Any], clear: str | None = None) -> None:
+        """Open the folder for an attempt: not done until :meth:`finish`, this attempt's config written.
+        ``clear``: what an earlier attempt left that this one redoes rather than resumes (``eval``:
+        its eval rows and samples; ``all``: the whole mirror and samples; None: nothing, a training
+        resumes its mirror)."""
+        self.clear_marker()
+        self.write_config(cfg)
+        if clear is not None:
+            self.clear_outputs(everything=clear == "all")
+
+    def clear_outputs(self, everything: bool = False) -> None:
+        """Undo an earlier attempt's eval outputs before evaluating again: its eval rows leave the
+        mirror (rewritten atomically, a line cut by a kill dropped too; ``everything``: the whole
+        mirror goes) and samples.jsonl goes. A SIGKILL between the eval row and result.json would
+        otherwise leave that row twice in the mirror after the re-run."""
+        self.samples.unlink(missing_ok=True)
+        if everything:
+            self.metrics.unlink(missing_ok=True)
+            return
+        rows = repair_jsonl(self.metrics)
+        keep = [r for r in rows if r.get("phase") != "eval"]
+        if len(keep) != len(rows):
+            rewrite_jsonl(self.metrics, keep)
+
+    def finish(self, name: str, result: Mapping[str, Any]) -> None:
+        """Leave the attempt's result (``name``, written atomically), then mark the folder done."""
+        atomic_write_json(self.path / name, result)
+        self.mark_done()
+
     def log(self, record: Mapping[str, Any]) -> None:
         append_jsonl(self.metrics, record)
 
@@ -187,6 +220,14 @@ class RunDir:
 def sweep_dir(run: Mapping[str, Any]) -> Path:
     """The folder of one sweep (``run.root/run.sweep``): policies, cells, evals and W&B files below it."""
     return Path(str(run["root"])).expanduser() / str(run["sweep"])
+
+
+def cell_dirs(cfg: DictConfig | Mapping[str, Any], choices: Mapping[str, str]) -> tuple[RunDir, RunDir]:
+    """(policy dir, cell dir) of a composed config: keyed by its result fields (``harness.records.keys``)."""
+    from harness.records.keys import key_fields
+
+    full = to_container(cfg)
+    return layout(sweep_dir(full["run"]), int(full["seed"]), key_fields(full), choices)
 
 
 def layout(

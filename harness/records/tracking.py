@@ -2,6 +2,8 @@
 
 Everything logged goes to both, so reports work from the mirror alone. Run names,
 groups and tags derive from the config; the config is logged with secrets redacted.
+:func:`recording` is the one way a phase (training a policy, evaluating a cell) opens
+its folder and its W&B run, and leaves its result.
 """
 
 from __future__ import annotations
@@ -9,11 +11,22 @@ from __future__ import annotations
 import logging
 import math
 import os
-from collections.abc import Mapping
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.records.store import RunDir, append_jsonl, redact, repair_jsonl, rewrite_jsonl
+from harness.records.store import (
+    RunDir,
+    append_jsonl,
+    redact,
+    repair_jsonl,
+    rewrite_jsonl,
+    sweep_dir,
+    to_container,
+)
 
 try:  # TrainerCallback is only needed when training; keep this module importable without it
     from transformers import TrainerCallback
@@ -25,6 +38,9 @@ log = logging.getLogger(__name__)
 
 
 class Tracker:
+    """A W&B run (``tracking.backend: wandb``, unless ``mode: disabled``) and the folder's mirror.
+    ``config`` is logged as given: :func:`recording` hands it over with secrets redacted."""
+
     def __init__(
         self,
         run_dir: RunDir,
@@ -53,7 +69,7 @@ class Tracker:
                 name=name,
                 job_type=job_type,
                 tags=list(tracking.get("tags") or []) + list(tags or []),
-                config=redact(dict(config)),
+                config=dict(config),
                 dir=str(wdir),
                 mode=mode,
                 reinit="finish_previous",
@@ -106,8 +122,6 @@ class JsonlMirror(TrainerCallback):
         self.run_dir = run_dir
 
     def on_train_begin(self, args, state, control, **kwargs):
-        from harness.records.store import repair_jsonl, rewrite_jsonl
-
         if not state.is_world_process_zero:
             return
         rows = repair_jsonl(self.run_dir.metrics)  # a line cut by the kill is dropped (one warning)
@@ -128,7 +142,7 @@ def write_outputs(ev, tracker: Tracker, step: int) -> None:
     """Log the flat metrics (mirror + W&B) and append one samples.jsonl line per item."""
     tracker.log(ev.result.flat(), step=step, phase="eval")
     for s in ev.result.samples:
-        append_jsonl(tracker.run_dir.path / "samples.jsonl", s)
+        append_jsonl(tracker.run_dir.samples, s)
     if tracker.wandb_run is not None:
         import wandb
 
@@ -138,16 +152,40 @@ def write_outputs(ev, tracker: Tracker, step: int) -> None:
         tracker.wandb_run.log({"eval/samples": table}, step=step)
 
 
-def clear_outputs(run_dir: RunDir, everything: bool = False) -> None:
-    """Undo an earlier attempt's :func:`write_outputs` before evaluating again: its eval rows leave
-    the mirror (rewritten atomically, a line cut by a kill dropped too; ``everything``: the whole
-    mirror goes) and samples.jsonl goes. A SIGKILL between the eval row and result.json would
-    otherwise leave that row twice in the mirror after the re-run."""
-    (run_dir.path / "samples.jsonl").unlink(missing_ok=True)
-    if everything:
-        run_dir.metrics.unlink(missing_ok=True)
-        return
-    rows = repair_jsonl(run_dir.metrics)
-    keep = [r for r in rows if r.get("phase") != "eval"]
-    if len(keep) != len(rows):
-        rewrite_jsonl(run_dir.metrics, keep)
+@dataclass
+class Recording:
+    """A phase's open folder: log to ``tracker``; set ``result`` to what the phase leaves."""
+
+    run_dir: RunDir
+    tracker: Tracker
+    result: dict[str, Any] | None = None
+
+
+@contextmanager
+def recording(run_dir: RunDir, config: Mapping[str, Any], *, name: str, job_type: str, tags: Sequence[str],
+              run_id: str, result_file: str = "result.json", summary: Sequence[str] = (),
+              started: float | None = None, clear: str | None = None) -> Iterator[Recording]:
+    """One phase's records, start to end. ``config`` is the whole config (resolved here, redacted
+    once for both the folder's config.yaml and W&B; its ``tracking`` and ``run`` nodes say where
+    the W&B run goes). The folder is opened (:meth:`RunDir.begin`, with ``clear``) and a W&B run
+    started. When the block ends without an error, the ``summary`` keys of ``Recording.result``
+    go to the W&B summary, the result gains ``wandb_run`` (and ``wall_time_s`` since ``started``,
+    W&B's close included), and it is written to ``result_file`` before the folder is marked done.
+    The W&B run is closed whatever happens; a failed phase leaves its folder not done."""
+    full = redact(to_container(config))
+    run_dir.begin(full, clear=clear)
+    tracker = Tracker(run_dir, full["tracking"], name=name, config=full, job_type=job_type, tags=list(tags),
+                      wandb_dir=sweep_dir(full["run"]), run_id=run_id)
+    rec = Recording(run_dir, tracker)
+    try:
+        yield rec
+        result = rec.result
+        if result is None:
+            raise RuntimeError(f"{run_dir.path}: the phase ended without a result")
+        tracker.summary({k: result[k] for k in summary})
+        result["wandb_run"] = tracker.wandb_path
+    finally:
+        tracker.finish()
+    if started is not None:
+        result["wall_time_s"] = round(time.time() - started, 2)
+    run_dir.finish(result_file, result)

@@ -63,3 +63,26 @@ def test_layout_options_are_typed_and_reach_the_reader():
 def test_plain_configs_take_the_typed_defaults():
     opts = layout_options(OmegaConf.create({"name": "x"}))
     assert (opts.judged_kind, opts.unknown_rules, opts.abilities) == ("hard_rule", "error", None)
+
+
+def test_a_hub_split_goes_through_the_one_reader_like_its_file(monkeypatch):
+    """``data.hub_id`` without ``data_files``: the split ``datasets`` loads is read by ``load_examples``
+    as a file is (``format: auto`` detected from its first row), and a repeated id fails naming it."""
+    import datasets
+
+    path = LAYOUTS / "researchrubrics.jsonl"
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    asked = {}
+
+    def load_dataset(repo_id, split):
+        asked.update(repo_id=repo_id, split=split)
+        return list(rows)
+
+    monkeypatch.setattr(datasets, "load_dataset", load_dataset)
+    data = OmegaConf.create({"name": "rr", "path": None, "hub_id": "ScaleAI/researchrubrics", "split": "train",
+                             "format": "auto", "limit": None, "heldout_fraction": 0.0})
+    train, held = load_training_examples(data)
+    assert asked == {"repo_id": "ScaleAI/researchrubrics", "split": "train"} and held == []
+    assert train == load_examples(path, "researchrubrics")
+    with pytest.raises(RubricFormatError, match=r"ScaleAI/researchrubrics\[train\].*duplicate id"):
+        load_examples([("ScaleAI/researchrubrics[train]", rows + rows[:1])], "researchrubrics")

@@ -24,14 +24,6 @@ def test_model_slug():
     assert model_slug("/runs/x/policies/p1/final") == "p1--final"
 
 
-def test_a_sweep_cell_refuses_the_suite():
-    from harness.cell.run import evaluate_policy
-
-    cfg, _ = compose(["tracking=none"])
-    with pytest.raises(ValueError, match="harness.evaluate"):
-        evaluate_policy(cfg.benchmark, cfg.eval, "unused", None, None, 0)
-
-
 @pytest.mark.slow
 def test_run_evaluation_writes_cell_format_and_skips_when_done(tmp_path, tiny_model, monkeypatch):
     cfg, choices = compose([

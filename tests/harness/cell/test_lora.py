@@ -13,10 +13,9 @@ import pytest
 from hydra.errors import HydraException
 from omegaconf.errors import OmegaConfBaseException
 
-from harness.cell.run import cell_dirs
 from harness.compose import compose_sweep as compose
 from harness.records.keys import key_fields
-from harness.records.store import config_hash, to_container
+from harness.records.store import cell_dirs, config_hash, to_container
 
 BASE = ["benchmark=toy_heldout"]
 

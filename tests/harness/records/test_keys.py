@@ -9,10 +9,9 @@ import functools
 import pytest
 
 from core.config import CONF_DIR, REPO_ROOT
-from harness.cell.run import cell_dirs
 from harness.compose import compose_sweep as compose
 from harness.records.keys import CELL_GROUPS, Use, classify, key_fields, leaves, unclassified
-from harness.records.store import config_hash, to_container
+from harness.records.store import cell_dirs, config_hash, to_container
 
 CONF = CONF_DIR
 GROUPS = sorted(p.name for p in CONF.iterdir() if p.is_dir() and p.name not in ("hydra", "experiment"))

@@ -8,9 +8,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from harness.cell.run import cell_dirs, ensure_policy
+from harness.cell.run import ensure_policy
 from harness.compose import compose_sweep as compose
-from harness.records.store import RunDir, atomic_write_json, config_hash, redact
+from harness.records.store import RunDir, atomic_write_json, cell_dirs, config_hash, redact
 
 
 def test_atomic_write_leaves_old_file_on_failure(tmp_path):
@@ -95,7 +95,7 @@ def test_resume_skips_a_checkpoint_cut_by_preemption(tmp_path):
     """A preemption during a save leaves checkpoint-N without (or with a cut) trainer_state.json,
     which the Trainer writes last, or without the harness state written just before it: resume
     from the newest complete one instead of crashing or drifting."""
-    from harness.cell.train import drop_incomplete, last_checkpoint
+    from harness.cell.resume import drop_incomplete, last_checkpoint
 
     ckpt = tmp_path / "checkpoints"
     assert last_checkpoint(ckpt) is None  # no folder yet
@@ -274,3 +274,29 @@ def test_a_finished_policy_trained_again_starts_from_step_0(tmp_path, monkeypatc
     ensure_policy(cfg, choices, policy, judge=None)
     assert seen == {"checkpoint": not force, "mirror": not force}
     assert policy.done()
+
+
+def test_recording_leaves_result_then_done_and_a_failed_phase_not_done(tmp_path):
+    """``recording``: config.yaml redacted; a failed phase leaves no result and no marker; the next
+    attempt (``clear="eval"``) drops the failed one's eval row and leaves result, W&B run, wall time, DONE."""
+    from harness.records.store import read_jsonl
+    from harness.records.tracking import recording
+
+    cfg = {"run": {"root": str(tmp_path), "sweep": "s"}, "tracking": {"backend": "wandb", "mode": "disabled"},
+           "judge": {"api_key": "sk-123"}}
+    rd = RunDir(tmp_path / "s" / "cells" / "c", "k")
+    opened = dict(name="c", job_type="eval", tags=["seed:0"], run_id="eval-k")
+    with pytest.raises(RuntimeError, match="judge down"), recording(rd, cfg, **opened, clear="eval") as rec:
+        rec.tracker.log({"score": 0.1}, step=3)
+        raise RuntimeError("judge down")
+    assert not rd.done() and not rd.result.exists() and [r["score"] for r in read_jsonl(rd.metrics)] == [0.1]
+    assert "sk-123" not in (rd.path / "config.yaml").read_text()
+    with recording(rd, cfg, **opened, summary=("score",), started=0.0, clear="eval") as rec:
+        rec.tracker.log({"score": 0.5}, step=3)
+        rec.result = {"score": 0.5}
+    saved = json.loads(rd.result.read_text())
+    assert rd.done() and saved["score"] == 0.5 and saved["wandb_run"] is None and saved["wall_time_s"] > 0
+    assert [r["score"] for r in read_jsonl(rd.metrics)] == [0.5]  # the failed attempt's row went
+    with pytest.raises(RuntimeError, match="without a result"), recording(rd, cfg, **opened):
+        pass
+    assert not rd.done()
