@@ -66,6 +66,9 @@ __all__ = ["InvalidReply", "JudgeConfigError", "OpenAIJudge", "combine_swapped"]
 MODES = tuple(m.value for m in JudgeMode)
 HTTP_BACKENDS = tuple(b.value for b in HttpBackend)
 T = TypeVar("T")
+# GET /models, for the cache key: cheap for any server, so 10 s is ample even on a loaded machine
+# (the request timeout can be far shorter), and a server that is down refuses at once
+SERVED_PROBE_TIMEOUT_S = 10.0
 
 
 def _is_loopback(url: str) -> bool:
@@ -366,16 +369,20 @@ class OpenAIJudge(Judge):
         self, s: Session, parts: judge_cache.KeyParts, body: dict[str, Any], extract: Callable[[Any], dict[str, Any]]
     ) -> tuple[dict[str, Any] | None, bool, int, str]:
         """(validated result or None, from cache, HTTP attempts, last error). Failures are not cached."""
-        key = ""
+        key = None
         if self.cache is not None:
-            key = self.cache_key(parts, body, await s.served(self.model, min(self.timeout, 10.0)))
-            hit = self.cache.get(key)
-            if hit is not None:
-                self.counters["cache_hits"] += 1
-                return hit, True, 0, ""
+            served = await s.served(self.model, SERVED_PROBE_TIMEOUT_S)
+            if served is None:  # no key to trust: skipped, not keyed by a guess a later run would not make
+                self.counters["cache_skipped"] += 1
+            else:
+                key = self.cache_key(parts, body, served)
+                hit = self.cache.get(key)
+                if hit is not None:
+                    self.counters["cache_hits"] += 1
+                    return hit, True, 0, ""
         where = f"{self.base_url} for model {self.model!r} (check the URL, the model name and ${self.api_key_env})"
         result, attempts, err = await request(s, body, extract, self.policy, self.counters, where)
-        if result is not None and self.cache is not None:
+        if result is not None and key is not None:
             self.cache.put(key, result)
         return result, False, attempts, err
 

@@ -128,26 +128,34 @@ class Session:
         self._served: str | None = None
         self._served_lock = asyncio.Lock()
 
-    async def served(self, requested: str, timeout: float) -> str:
-        """The model this server serves for a request naming ``requested`` (``GET /models``, once).
+    async def served(self, requested: str, timeout: float) -> str | None:
+        """The model this server serves for a request naming ``requested`` (``GET /models``).
 
-        ``requested`` itself when the server lists it, or lists several models, or cannot be asked
-        (no ``/models``, down: the chat request then fails anyway); the one id listed otherwise --
-        a server that serves one model whatever a request names (llama.cpp's) then keys its
-        verdicts by what it really serves."""
+        ``requested`` itself when the server lists it, or lists several models, or has no ``/models``;
+        the one id listed otherwise -- a server that serves one model whatever a request names
+        (llama.cpp's) then keys its verdicts by what it really serves. ``None`` while the server
+        cannot be asked (down, or too slow under load): that is not remembered, the next call asks
+        again, so a probe that failed once never keys verdicts differently from one that answered."""
         async with self._served_lock:
             if self._served is None:
                 self._served = await served_model(self.client, requested, timeout)
         return self._served
 
 
-async def served_model(client: openai.AsyncOpenAI, requested: str, timeout: float) -> str:
+async def served_model(client: openai.AsyncOpenAI, requested: str, timeout: float) -> str | None:
+    """``GET /models``: the id to key verdicts by, or ``None`` when the server did not answer."""
     try:
         data = await client.get("/models", cast_to=object, options={"timeout": timeout})
+    except openai.NotFoundError:
+        return requested  # no /models: the configured name is all there is to know
+    except openai.OpenAIError as e:
+        log.debug("GET /models failed (%s): this call is neither read from nor written to the cache",
+                  type(e).__name__)
+        return None
+    try:
         ids = [m.get("id") for m in data.get("data") or [] if isinstance(m, dict)]  # type: ignore[union-attr]
-    except (openai.OpenAIError, AttributeError, TypeError) as e:
-        log.debug("GET /models failed (%s): the cache key uses the configured model", type(e).__name__)
-        return requested
+    except (AttributeError, TypeError):
+        return requested  # an answer, but no model list in it
     return str(ids[0]) if len(ids) == 1 and ids[0] != requested and isinstance(ids[0], str) else requested
 
 

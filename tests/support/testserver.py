@@ -103,6 +103,7 @@ class JudgeTestServer:
         self.scorer = scorer
         self.record = record
         self.served_model = "loopback-judge"
+        self.models_status = 200  # what GET /models answers (a test sets 503: a server too busy to list them)
         self.dead_after = dead_after
         self._rng = random.Random(seed)
         self._faults: deque[Fault] = deque()
@@ -263,7 +264,9 @@ class _Handler(BaseHTTPRequestHandler):
             pass  # the client gave up (timeout fault)
 
     def do_GET(self) -> None:
-        if self.path.rstrip("/").endswith("/models"):
+        if self.path.rstrip("/").endswith("/models") and self.owner.models_status != 200:
+            self._send(self.owner.models_status, {"error": {"message": "busy", "type": "server_error"}})
+        elif self.path.rstrip("/").endswith("/models"):
             self._send(200, {"object": "list", "data": [{"id": self.owner.served_model, "object": "model"}]})
         else:
             self._send(404, {"error": {"message": "not found", "type": "invalid_request_error"}})

@@ -67,6 +67,26 @@ def test_the_served_model_is_in_the_key(make_judge, server, requests_):
     assert server.requests == 2
 
 
+def test_a_call_made_while_the_served_model_is_unknown_neither_reads_nor_writes_the_cache(
+    make_judge, server, requests_
+):
+    """``GET /models`` unanswered (a loaded server): the key would be a guess (the configured name, not
+    what the server serves) that a later run, whose probe answers, would not make. Such a call skips
+    the cache, counted; the next call asks the server again, and what it gets is cached as usual."""
+    server.served_model = "served.gguf"  # not the configured name: the two keys would differ
+    server.models_status = 503
+    judge = make_judge()
+    first = judge.judge(requests_[:1])
+    assert judge.counters["cache_skipped"] == 1 and server.requests == 1
+    assert all(s is not None for s in first[0].scores)  # the verdict itself is the server's
+    server.models_status = 200
+    judge.judge(requests_[:1])  # the probe is asked again (its failure was not remembered): nothing cached yet
+    assert judge.counters["cache_skipped"] == 1 and server.requests == 2
+    again = make_judge()
+    again.judge(requests_[:1])  # keyed by the served model now: a hit
+    assert server.requests == 2 and again.counters["cache_hits"] == 1
+
+
 def test_the_url_is_not_in_the_key(make_judge, server, requests_, rubric):
     """A managed server gets a new port every run: the same model on another port still hits."""
     from tests.support.testserver import JudgeTestServer
