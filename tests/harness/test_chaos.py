@@ -32,10 +32,10 @@ SWEEP = ["-m", "hydra/launcher=local", "method=static,focal", "data.limit=8", f"
          "train.save_steps=2", "benchmark=toy_heldout", "benchmark.limit=2", "eval.max_new_tokens=8",
          "tracking=none", "scale.cpus_per_task=1", "judge=openai", "judge.require_api_key=false",
          "judge.mode=rubric", "+hydra.callbacks.sweep_summary.report=false"]
-# where the kills land, in this order (the first four shuffled by the seeded RNG): every phase stays
+# where the kills land, in this order (the first three shuffled by the seeded RNG): every phase stays
 # reachable whatever the order, since each training kill waits for a checkpoint its attempt wrote
-PLAN = ["start", "training", "training", "start"]
-TAIL = ["evaluation", "evaluation"]
+PLAN = ["start", "training", "training"]
+TAIL = ["evaluation"]
 LATENCY = 0.4  # seconds per judge request: an evaluation lasts long enough to be killed inside
 JUDGE_NOISE = "judge/"  # request counts and latencies: a resumed step hits the cache where the first did not
 
@@ -189,7 +189,7 @@ def test_chaos_sweep_ends_as_the_uninterrupted_sweep(tmp_path, tiny_cache, judge
             break
     print(f"\nchaos sweep: {len(kills)} kills {kills}, {attempts} attempts (killed from outside: {outside}), "
           f"{time.monotonic() - t0 - t_ref:.0f} s (uninterrupted {t_ref:.0f} s)")
-    assert len(kills) >= 5, kills
+    assert len(kills) >= len(PLAN) + len(TAIL), kills
     assert {"start", "training", "evaluation"} <= {landed for _, landed, _ in kills}, kills
 
     # every result present, valid, marked done, and the uninterrupted sweep's

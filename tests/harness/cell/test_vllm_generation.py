@@ -4,7 +4,8 @@ Run in the vLLM interpreter (``harness.models.vllm_env``): a cell trained with `
 logs what a cell with HF generation logs (its rewards, the per-criterion satisfaction of its data's
 rubrics, TRL's completion lengths), and the engine against HF token for token: greedy generation
 equal before a weight change, and after TRL's ``sync_weights`` (what it calls after every optimizer
-step) the engine generates what the updated model generates.
+step) the engine generates what the updated model generates. The trained policy is then checked as
+a user would (its weights moved from the packaged model's, it still answers in text).
 """
 
 from __future__ import annotations
@@ -44,8 +45,8 @@ def _train(python: str, root: Path, cache: Path) -> list[dict]:
 
 
 CELL = ["experiment=smoke", "scale=smollm2_135m", "scale.use_vllm=true", "train.vllm_max_model_length=1024",
-        "train.max_steps=2", "train.max_completion_length=24", "data=instruct", "benchmark=ifeval",
-        "benchmark.limit=1", "tracking=none"]
+        "train.max_steps=2", "train.save_steps=2", "train.learning_rate=1e-4", "train.max_completion_length=24",
+        "data=instruct", "benchmark=ifeval", "benchmark.limit=1", "tracking=none"]
 
 
 def _satisfaction_keys() -> set[str]:
@@ -73,6 +74,36 @@ def test_colocated_vllm_trains_a_cell_as_hf_generation_does(python, tmp_path, ti
         assert 0.0 <= r["rewards/rubric/mean"] <= 1.0
         assert r.get("judge/unscorable_fraction", 0.0) == 0.0
         assert 0 < r["completions/mean_length"] <= 24  # TRL's own length log: completions were generated
+        # every logged step says where its time went
+        assert r["timing/step_s"] > r["timing/generation_s"] > 0 and r["timing/judge_s"] > 0
+        parts = sum(r[f"timing/{p}_s"] for p in ("generation", "judge", "aggregation", "optimizer", "other"))
+        assert parts == pytest.approx(r["timing/step_s"], rel=1e-6)
+    _check_the_trained_policy(tmp_path / "vllm", tiny_cache)
+
+
+def _check_the_trained_policy(root: Path, cache: Path) -> None:
+    """Trained from the converted packaged model, its weights moved, and it still answers in text."""
+    import torch
+    from safetensors.torch import load_file
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from harness.models.resolve import resolve_model
+
+    (result,) = [json.loads(p.read_text()) for p in root.rglob("cells/*/result.json")]
+    train = result["train"]
+    base = Path(resolve_model("packaged:smollm2_135m", cache))
+    assert train["base_model"] == str(base) and train["steps"] == 2
+    before, after = load_file(base / "model.safetensors"), load_file(Path(train["model_path"]) / "model.safetensors")
+    assert set(after) <= set(before)
+    assert len([k for k in after if not torch.equal(before[k], after[k])]) > len(after) // 2
+    tok = AutoTokenizer.from_pretrained(train["model_path"])
+    model = AutoModelForCausalLM.from_pretrained(train["model_path"])
+    x = tok.apply_chat_template([{"role": "user", "content": "Give me one tip about sleep."}],
+                                add_generation_prompt=True, return_tensors="pt", return_dict=True)
+    torch.manual_seed(0)
+    out = model.generate(**x, max_new_tokens=24, do_sample=True, temperature=1.0)
+    text = tok.decode(out[0][x["input_ids"].shape[1]:], skip_special_tokens=True)
+    assert sum(c.isalpha() for c in text) >= 5, text
 
 
 SYNC = r"""
