@@ -80,7 +80,7 @@ def test_a_same_question_with_another_rubric_is_another_group(rubric):
 def test_group_size_splits_a_group(make_judge, server, group, size, calls):
     out = make_judge(mode="group", group_size=size, cache=False).judge(group)
     assert [o.scores for o in out] == [expected(r) for r in group]
-    assert [len(c) for c in _calls(server)] == calls
+    assert sorted(len(c) for c in _calls(server)) == sorted(calls)  # the calls go out at once: any arrival order
     assert sorted(a for c in _calls(server) for a in c) == sorted(ANSWERS)
 
 
