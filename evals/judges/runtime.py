@@ -127,6 +127,7 @@ class Session:
         self.loop = asyncio.get_running_loop()
         self._served: str | None = None
         self._served_lock = asyncio.Lock()
+        self._probes = 0  # GET /models asked so far
 
     async def served(self, requested: str, timeout: float) -> str | None:
         """The model this server serves for a request naming ``requested`` (``GET /models``).
@@ -136,8 +137,10 @@ class Session:
         (llama.cpp's) then keys its verdicts by what it really serves. ``None`` while the server
         cannot be asked (down, or too slow under load): that is not remembered, the next call asks
         again, so a probe that failed once never keys verdicts differently from one that answered."""
+        probes_before = self._probes
         async with self._served_lock:
-            if self._served is None:
+            if self._served is None and self._probes == probes_before:  # calls that waited on a failed probe
+                self._probes += 1  # share its answer: one probe at a time, never one per waiting call
                 self._served = await served_model(self.client, requested, timeout)
         return self._served
 
