@@ -1,5 +1,8 @@
 """The shared evaluation layer: generate on a benchmark, judge in batch, official metric.
 
+Generation goes through lm-eval's model backends (``hf`` here, ``vllm`` on GPUs): ``load_lm``
+builds the LM once per job, ``generate`` renders and runs one prompt per item.
+
 Used by a sweep cell (``harness.cell.run.run_members``) and by the stand-alone
 entry point (``python -m harness.evaluate``), so both write the same records:
 ``result.json`` keys ``benchmark, primary, score, metrics, n_items`` and one
@@ -16,6 +19,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from core.config import CONF_DIR
+from core.reasoning import THINK_END, split_completion, template_kwargs
 from core.rubric import Example
 from evals.benchmarks.base import Benchmark, BenchResult
 
@@ -92,12 +96,50 @@ def preflight(bench: Benchmark, judge) -> list[Example]:
     return items
 
 
+def load_lm(model_path: str, backend: str = "hf", batch_size: int = 8, device: str = "cpu",
+            thinking: str | None = None, think_end_token: str = THINK_END, **kwargs):
+    """An lm-eval LM. ``hf`` needs ``device='cpu'`` on CPU machines (it defaults to CUDA).
+    ``thinking`` (``scale.thinking``) renders prompts as training does; with thinking on,
+    lm-eval returns the text after the last ``think_end_token`` (or the whole generation)."""
+    from lm_eval.api.registry import get_model
+
+    args = {"pretrained": model_path, "batch_size": batch_size, **template_kwargs(thinking), **kwargs}
+    if thinking is not None and str(thinking) == "on":
+        args["think_end_token"] = think_end_token
+    if backend == "hf":
+        args["device"] = device
+    return get_model(backend)(**args)
+
+
+def generate(lm, items: Sequence[Example], max_new_tokens: int, temperature: float = 0.0,
+             desc: str | None = None) -> list[str]:
+    """Chat-templated greedy (or sampled) generation, one response per item, in order.
+
+    lm-eval's own progress bar shows generation progress; ``desc`` is printed above it.
+    """
+    from lm_eval.api.instance import Instance
+
+    if desc:
+        print(f"[{desc}] {len(items)} prompts, max_new_tokens={max_new_tokens}", flush=True)
+    gen_kwargs = {"until": [], "max_gen_toks": max_new_tokens, "do_sample": temperature > 0}
+    if temperature > 0:
+        gen_kwargs["temperature"] = temperature
+    requests = [
+        Instance(
+            request_type="generate_until",
+            doc={"id": e.id},
+            arguments=(lm.apply_chat_template(e.messages, add_generation_prompt=True), dict(gen_kwargs)),
+            idx=0,
+        )
+        for e in items
+    ]
+    return [str(r) for r in lm.generate_until(requests, disable_tqdm=False)]
+
+
 def evaluate(bench: Benchmark, lm, judge, max_new_tokens: int, temperature: float = 0.0,
              items: Sequence[Example] | None = None, think_end_token: str = "</think>") -> Evaluation:
     """Load (unless given), check every item against the judge, generate through the lm-eval LM,
     judge all responses in one batch (the text after ``think_end_token``, the scale's), score."""
-    from evals.generate import generate
-
     items = list(items if items is not None else bench.load())
     bench.check(items, judge)  # before any generation: an unscorable item costs no model time
     t0 = time.time()
@@ -105,8 +147,6 @@ def evaluate(bench: Benchmark, lm, judge, max_new_tokens: int, temperature: floa
     t1 = time.time()
     # The judge sees the answer only. A response cut in its reasoning has the answer ``CUT``: the
     # benchmark's judge helpers score it by the training's cut rule (every criterion unmet, no judge call).
-    from core.reasoning import split_completion
-
     splits = [split_completion(r, think_end_token) for r in responses]
     before = judge_counts(judge)
     result = bench.score(items, [s.answer for s in splits], judge)

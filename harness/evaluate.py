@@ -62,8 +62,7 @@ def _rooted(cfg: DictConfig, bcfg: DictConfig) -> DictConfig:
 
 def run_evaluation(cfg: DictConfig, choices: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
     """Evaluate ``cfg.model`` on ``cfg.benchmark`` (one or a suite); one result dict per benchmark."""
-    from evals.evaluation import benchmark_configs, evaluate, preflight
-    from evals.generate import load_lm
+    from evals.evaluation import benchmark_configs, evaluate, load_lm, preflight
     from harness.models.resolve import resolve_model
     from harness.records.tracking import recording, write_outputs
 

@@ -8,19 +8,23 @@ first row or, when none fits, name the closest layout and the field it lacks. A 
 registers its own rows' layout from its folder (``evals.benchmarks.<name>``, ``training=False``:
 not a ``data.format``, never auto-detected) and reads them with ``parse_rows``, so a bad
 benchmark row fails as a bad training row does: one line naming the file, the row and the field.
+
+The rows of a file, for every layout (JSONL, JSON as AlpacaEval ships it, or parquet), are read
+here too (``read_rows``, ``iter_rows``), so a bad file fails the same way for training data and
+benchmarks: one line naming the file, the row and the field, never a bare decode error.
 """
 
 from __future__ import annotations
 
 import importlib
+import json
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from core.config import DataConf
-from core.layouts.files import first_row, iter_rows, read_rows  # noqa: F401 (read_rows: every layout's reader)
 from core.rubric import Example, RubricFormatError
 
 
@@ -145,6 +149,111 @@ def detect(row: dict[str, Any], source: str) -> str:
                             f"(set data.format to one of {sorted(known)})")
 
 
+# ----------------------------------------------------------------------------- files
+
+
+def _decode_error(p: Path, raw: bytes, err: UnicodeDecodeError) -> RubricFormatError:
+    line = raw[: err.start].count(b"\n") + 1
+    return RubricFormatError(str(p), line, "<file>", f"not UTF-8 text (byte {err.start}); a binary file? "
+                             "parquet files need the .parquet suffix or the PAR1 header")
+
+
+def drop_nulls(v: Any) -> Any:
+    """Parquet structs have every field of the column's schema; a null one means the key was absent."""
+    if isinstance(v, dict):
+        return {k: drop_nulls(x) for k, x in v.items() if x is not None}
+    if isinstance(v, list):
+        return [drop_nulls(x) for x in v]
+    return v
+
+
+def _parquet_rows(p: Path) -> list[Any]:
+    import pyarrow.parquet as pq
+
+    try:
+        return [drop_nulls(r) for r in pq.read_table(p).to_pylist()]
+    except Exception as e:  # pyarrow's own errors -> one line naming the file
+        raise RubricFormatError(str(p), None, "<file>", f"not a readable parquet file ({str(e).splitlines()[0]})") from None
+
+
+def _json_rows(p: Path, text: str) -> list[Any]:
+    try:
+        rows = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise RubricFormatError(str(p), e.lineno, "<json>", f"not valid JSON ({e.msg}, column {e.colno})") from None
+    if not isinstance(rows, list):
+        raise RubricFormatError(str(p), None, "<file>", "expected a JSON list of objects")
+    return rows
+
+
+def _jsonl_rows(p: Path, text: str) -> list[Any]:
+    # split on "\n" only: str.splitlines() would also split on U+2028/U+2029 (and \x1c..\x1e, \x85),
+    # which JSON allows unescaped inside strings (Arena-Hard v2's question.jsonl has them)
+    rows = []
+    for n, line in enumerate(text.split("\n"), start=1):
+        line = line.removesuffix("\r")
+        if not line.strip():
+            continue
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError as e:
+            raise RubricFormatError(str(p), n, "<json>", f"not valid JSON ({e.msg}, column {e.colno})") from None
+    return rows
+
+
+def read_rows(path: str | Path, what: str = "rubric") -> list[dict[str, Any]]:
+    """Rows of a JSONL, JSON (a list, as AlpacaEval ships) or parquet file: the one reader of every loader.
+
+    The format comes from the suffix (``.parquet`` or the ``PAR1`` magic, ``.json``, else JSONL).
+    JSONL is split on "\\n" only. Malformed input raises RubricFormatError naming the file, the row
+    (1-based line of a JSONL file) and the field, never a bare decode error.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"{p}: no such {what} file")
+    raw = p.read_bytes()
+    if p.suffix.lower() == ".parquet" or raw[:4] == b"PAR1":
+        rows = _parquet_rows(p)
+    else:
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            raise _decode_error(p, raw, e) from None
+        rows = _json_rows(p, text) if p.suffix.lower() == ".json" else _jsonl_rows(p, text)
+    for n, r in enumerate(rows, start=1):
+        if not isinstance(r, dict):
+            raise RubricFormatError(str(p), n, "<row>", "expected a JSON object")
+    if not rows:
+        raise RubricFormatError(str(p), None, "<file>", "no rows")
+    return rows
+
+
+def iter_rows(path: Path, columns: Iterable[str] | None = None, batch_rows: int = 1024,
+              keep_nulls: bool = False) -> Iterator[dict[str, Any]]:
+    """Rows of a parquet file streamed in record batches (only ``columns`` when given, those the
+    file has), else of a JSONL/JSON file through ``read_rows``."""
+    raw = path.open("rb").read(4)
+    if path.suffix.lower() != ".parquet" and raw != b"PAR1":
+        yield from read_rows(path)
+        return
+    import pyarrow.parquet as pq
+
+    empty = True
+    try:
+        f = pq.ParquetFile(path)
+        have = set(f.schema_arrow.names)
+        cols = None if columns is None else [c for c in columns if c in have]
+        for batch in f.iter_batches(batch_size=batch_rows, columns=cols):
+            for r in batch.to_pylist():
+                empty = False
+                yield r if keep_nulls else drop_nulls(r)
+    except Exception as e:  # pyarrow's own errors -> one line naming the file
+        why = f"not a readable parquet file ({str(e).splitlines()[0]})"
+        raise RubricFormatError(str(path), None, "<file>", why) from None
+    if empty:
+        raise RubricFormatError(str(path), None, "<file>", "no rows")
+
+
 # ----------------------------------------------------------------------------- reading
 
 
@@ -195,7 +304,7 @@ def source_name(src: Source) -> str:
 
 def _first_row(src: Source) -> dict[str, Any]:
     if isinstance(src, Path):
-        return first_row(src)
+        return next(iter_rows(src, batch_rows=1))
     row = next(iter(src[1]), None)
     if row is None:
         raise RubricFormatError(src[0], None, "<file>", "no rows")

@@ -1,17 +1,25 @@
-"""The one TRL reward function: completions -> judge -> method -> one scalar each.
+"""The one TRL reward function: completions -> judge -> method -> one scalar each, and the verdict
+log it writes.
 
 Completions are grouped by prompt (``example_id``), scored per criterion by the
 configured judge, normalized to [0, 1], and aggregated by the configured method.
 It never branches on the method's or judge's name. Unscorable rows return
 ``None`` so TRL excludes them instead of counting a judge failure as 0.
+
+``VerdictLog`` is the training side of verdict recording: a TrainerCallback that knows the step, and
+the recorder ``RubricReward`` calls after each aggregation (``harness.records.verdicts`` holds the
+format). Only rank 0 writes: under ``torch.distributed`` every rank aggregates the same gathered batch.
+On resume the verdicts past the checkpoint are dropped first, as the metrics mirror's rows are.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 from collections import Counter
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,8 +30,14 @@ from core.scores import oriented  # noqa: F401 (re-exported)
 from evals.judges.base import Judge, JudgeRequest, normalize
 from harness.cell.starvation import StarvationGuard
 from harness.cell.timing import Parts
-from methods.base import Aggregate, Method, ScoreBatch, build_batch
+from harness.records import verdicts
+from methods.base import Aggregate, Method, ScoreBatch, build_batch, weighted_mean
 from methods.diagnostics import rollout_weights, summarize
+
+try:  # keep this module importable without transformers
+    from transformers import TrainerCallback
+except ImportError:  # pragma: no cover
+    TrainerCallback = object  # type: ignore[misc,assignment]
 
 STEP_WORK = ("requests", "prompt_tokens", "completion_tokens")  # logged per reward batch as judge/step_*
 
@@ -55,7 +69,7 @@ class RubricReward:
         self.judge = judge
         self.method = method
         self.think_end_token = think_end_token  # scale.think_end_token: where a completion's answer starts
-        self.recorder = recorder  # sees every (batch, aggregate): the per-step verdicts (harness.cell.verdicts)
+        self.recorder = recorder  # sees every (batch, aggregate): the per-step verdicts (VerdictLog, below)
         self.timer = timer or Parts()  # judge and whole-reward seconds (harness.cell.timing)
         # the training examples by id: the dataset TRL iterates carries ids, not rubrics (training_dataset)
         self._rubrics: dict[str, Rubric] = {e.id: e.rubric for e in examples}
@@ -164,3 +178,36 @@ class RubricReward:
             log_extra("criterion_weights", weights_json)
         return rewards
 
+
+class VerdictLog(TrainerCallback):
+    """Writes ``verdicts/step-<step>-<call>.parquet`` in ``policy`` for every reward call.
+
+    ``scale``: TRL's ``scale_rewards`` (``group``, ``batch``, ``none``), so the recorded advantage is the
+    one the trainer computed from these rewards."""
+
+    def __init__(self, policy: Path, scale: str = "group") -> None:
+        self.policy = Path(policy)
+        self.scale = str(getattr(scale, "value", scale))
+        self.step = 1
+        self.calls = 0
+        self.rank0 = int(os.environ.get("RANK", "0")) == 0
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        if self.rank0:
+            verdicts.trim(self.policy, state.global_step)
+
+    def on_step_begin(self, args, state, control, **kwargs):
+        if state.global_step + 1 != self.step:
+            self.step, self.calls = state.global_step + 1, 0
+
+    def __call__(self, batch: ScoreBatch, agg: Aggregate) -> None:
+        if not self.rank0:
+            return
+        eff = agg.rollout_weights
+        if eff is None:
+            _, eff = weighted_mean(batch.scores, agg.weights)
+        frame = verdicts.to_frame(self.step, self.calls, batch.keys, batch.scores, batch.valid, batch.kinds,
+                                  batch.tags, batch.base_weights, agg.weights, eff, agg.rewards,
+                                  verdicts.advantages(agg.rewards, self.scale))
+        verdicts.write_step(self.policy, frame, self.step, self.calls)
+        self.calls += 1

@@ -159,8 +159,7 @@ def run_members(
 ) -> list[dict[str, Any]]:
     """Train once, load the LM once, evaluate every benchmark of the job (:func:`member_cells`) that
     is not done yet: one cell folder and one result per member, in the suite's order."""
-    from evals.evaluation import evaluate, is_suite, preflight
-    from evals.generate import load_lm
+    from evals.evaluation import evaluate, is_suite, load_lm, preflight
     from harness.records.tracking import write_outputs
 
     # a single cell's wall time counts its training too, a suite member's its own evaluation alone

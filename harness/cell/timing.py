@@ -37,7 +37,8 @@ class Parts:
         finally:
             self.seconds[part] += time.perf_counter() - t
 
-    def pop(self) -> dict[str, float]:
+    def drain(self) -> dict[str, float]:
+        """The seconds accumulated since the last drain; the accumulator starts again from empty."""
         out, self.seconds = dict(self.seconds), defaultdict(float)
         return out
 
@@ -80,7 +81,7 @@ class StepTimer(TrainerCallback):
     def on_log(self, args, state, control, logs=None, **kwargs):
         if logs is None or not self._steps or "train_runtime" in logs:
             return
-        logs.update(step_logs(self.parts.pop(), self._step_s, self._steps))
+        logs.update(step_logs(self.parts.drain(), self._step_s, self._steps))
         self._steps, self._step_s = 0, 0.0
 
 

@@ -20,11 +20,10 @@ from omegaconf import OmegaConf
 from core.data import load_training_examples, resolve_path
 from core.reasoning import THINK_END
 from evals.judges.base import Judge
-from harness.cell.rewards import RubricReward
+from harness.cell.rewards import RubricReward, VerdictLog
 from harness.cell.starvation import JudgeStarved, StarvationGuard
 from harness.cell.timing import StepTimer
 from harness.cell.timing import summarize as summarize_timing
-from harness.cell.verdicts import VerdictLog
 from harness.models.resolve import resolve_model
 from harness.records.store import RunDir, read_jsonl
 from harness.records.tracking import JsonlMirror
@@ -236,7 +235,7 @@ def precompute_base_weights(method: Method, examples: list[Any], cache_dir: str)
 def rubric_reward(job: TrainJob, judge: Judge, method: Method, examples: list[Any],
                   timer: StepTimer | None = None, recorder: Any = None) -> RubricReward:
     """The run's one reward function; the judge sees the text after the scale's ``think_end_token``;
-    ``recorder`` sees every step's verdicts (``harness.cell.verdicts.VerdictLog``)."""
+    ``recorder`` sees every step's verdicts (``harness.cell.rewards.VerdictLog``)."""
     return RubricReward(judge, method, timer=timer.parts if timer else None, examples=examples,
                         think_end_token=str(job.scale.get("think_end_token") or THINK_END), recorder=recorder)
 

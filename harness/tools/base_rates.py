@@ -51,7 +51,7 @@ def table(greedy: dict[str, list[float]], sampled: dict[str, list[float]], level
 
 
 def main(argv: Sequence[str]) -> None:
-    from evals.generate import generate, load_lm
+    from evals.evaluation import generate, load_lm
     from harness.compose import compose_sweep as compose
     from harness.models.resolve import check_model, resolve_model
 

@@ -1,10 +1,10 @@
-"""evals.generate.load_lm with scale.thinking: lm-eval renders Qwen3's real template as TRL does."""
+"""evals.evaluation.load_lm with scale.thinking: lm-eval renders Qwen3's real template as TRL does."""
 
 from __future__ import annotations
 
 import pytest
 
-from evals.generate import load_lm
+from evals.evaluation import load_lm
 
 
 @pytest.fixture(scope="module")

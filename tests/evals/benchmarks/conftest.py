@@ -21,7 +21,7 @@ def tiny_model(tiny_cache) -> str:
 
 @pytest.fixture(scope="session")
 def tiny_lm(tiny_model):
-    from evals.generate import load_lm
+    from evals.evaluation import load_lm
 
     return load_lm(tiny_model, backend="hf", batch_size=8)
 

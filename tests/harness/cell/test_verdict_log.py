@@ -8,8 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from harness.cell.rewards import RubricReward
-from harness.cell.verdicts import VerdictLog
+from harness.cell.rewards import RubricReward, VerdictLog
 from harness.records import verdicts
 from methods.static import Static
 from tests.harness.cell.test_rewards import RUBRIC, _FlakyJudge

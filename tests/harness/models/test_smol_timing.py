@@ -38,13 +38,13 @@ def test_reward_function_times_its_judge_call_inside_its_whole_call():
     out = reward(prompts=["q", "q"], completions=["a", "b@"], example_id=["1", "1"], question=["q", "q"],
                  rubric=[rubric.to_json()] * 2)
     assert out == [1.0, 0.0]
-    secs = parts.pop()
+    secs = parts.drain()
     assert 0 < secs["judge"] <= secs["reward"]
-    assert parts.pop() == {}
+    assert parts.drain() == {}
 
 
 def test_parts_accumulate_even_when_the_timed_block_raises():
     parts = Parts()
     with pytest.raises(ValueError), parts.time("judge"):
         raise ValueError
-    assert parts.seconds["judge"] >= 0 and "judge" in parts.pop()
+    assert parts.seconds["judge"] >= 0 and "judge" in parts.drain()
