@@ -25,6 +25,9 @@ OLD_TO_NEW = {  # the regrouping's renames (CHANGELOG.md, "Regrouped")
     "evals.layer": "evals.evaluation",
     "evals.arena_style": "evals.benchmarks.arena_hard.style",  # one folder per benchmark
     "evals.tasks.utils": "evals.benchmarks.lm_eval_task",
+    "harness.cell.verdicts": "harness.cell.rewards",  # one home per concept on cfg's walk (issue 37)
+    "core.layouts.files": "core.layouts",
+    "evals.generate": "evals.evaluation",
 }
 
 
