@@ -28,6 +28,13 @@ def test_readme_has_exactly_two_setup_commands():
     assert "'.[test,smol,docs]'" in tests and "mkdocs build --strict" in tests and "lint-imports" in tests and "pytest" in tests
 
 
+def test_getting_started_gives_the_readme_commands_verbatim():
+    guide = (REPO / "docs" / "getting-started.md").read_text()
+    blocks = re.findall(r"```bash\n(.+?)\n```", guide, re.S)
+    for cmd in _commands():
+        assert cmd in blocks, f"docs/getting-started.md lost or changed the README's command: {cmd[:60]}..."
+
+
 def test_ci_runs_the_readme_test_command_verbatim():
     ci = (REPO / ".ci" / "run").read_text()
     assert _commands()[1] + " || status=$?" in ci

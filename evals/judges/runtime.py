@@ -302,6 +302,7 @@ async def request(
 
     def before_sleep(state: RetryCallState) -> None:
         counters["retries"] += 1
+        counters["retry_wait_s"] += state.next_action.sleep if state.next_action else 0.0  # backoff or Retry-After
         exc = state.outcome.exception() if state.outcome else None
         log.debug("judge retry %d after %s: %s", state.attempt_number, type(exc).__name__, str(exc)[:200])
 

@@ -60,7 +60,7 @@ def _model_file(model: str) -> Path:
     except ImportError:
         raise MissingExtraError(
             "the local judge server needs llama-cpp-python's server, from the 'smol' extra: "
-            "CMAKE_ARGS=-DGGML_NATIVE=OFF pip install -e '.[smol]'"
+            "CMAKE_ARGS='-DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF' pip install -e '.[smol]'"
         ) from None
     return path
 

@@ -9,7 +9,6 @@ import pickle
 import subprocess
 import sys
 import threading
-import time
 
 import pytest
 
@@ -233,16 +232,17 @@ def test_401_is_a_config_error(make_judge, server, requests_):
 
 
 def test_retry_after_is_honoured_and_capped(make_judge, server, requests_):
+    """The wait before the retry (counted in ``retry_wait_s``) is the header's, capped; jitter up to
+    ``backoff_base`` (0.001 here) on top."""
     j = make_judge(cache=False)
     server.inject(Fault("429", retry_after=0.4))
-    t = time.perf_counter()
     j.judge(requests_[:1])
-    assert time.perf_counter() - t >= 0.4
+    assert j.counters["retries"] == 1 and 0.4 <= j.counters["retry_wait_s"] <= 0.401
     server.inject(Fault("429", retry_after=30))
     j = make_judge(cache=False, retry_after_max=0.05)
-    t = time.perf_counter()
     [o] = j.judge(requests_[:1])
-    assert time.perf_counter() - t < 2 and o.scores == expected(requests_[0])
+    assert j.counters["retries"] == 1 and 0.05 <= j.counters["retry_wait_s"] <= 0.051
+    assert o.scores == expected(requests_[0])
 
 
 def test_random_faults_end_valid_or_none(make_judge, rubric):
@@ -274,11 +274,8 @@ def test_random_faults_end_valid_or_none(make_judge, rubric):
 def test_concurrency_limit_is_respected(make_judge, server, rubric):
     server.latency = 0.1
     reqs = [JudgeRequest(QUESTION, rubric, f"Paris {i}") for i in range(9)]
-    t = time.perf_counter()
     make_judge(concurrency=3, cache=False).judge(reqs)
-    wall = time.perf_counter() - t
-    assert server.max_inflight == 3
-    assert 0.3 <= wall < 0.9  # 3 waves of 0.1 s, not 9
+    assert server.max_inflight == 3  # 3 at once (the 0.1 s latency makes them overlap), never more
 
 
 def test_judge_inside_running_loop_and_thread(make_judge, server, requests_):

@@ -99,9 +99,9 @@ def test_judge_meta_bad_file_is_one_line(tmp_path, capsys):
 
 def test_judge_meta_with_the_real_local_judge(capsys):
     """judge=local as configured (SmolLM2-135M, rubric mode, json_schema), served for the run."""
-    code = main([f"--llmbar={LLMBAR}", "--limit=2", "judge=local"])
+    code = main([f"--llmbar={LLMBAR}", "--limit=1", "judge=local"])
     out = capsys.readouterr().out
     assert code == 0, out
     llm = _rows(out)["LLMBar"]
-    assert llm[0] == "2" and llm[1] == "100.0%"  # every verdict valid under the schema
+    assert llm[0] == "1" and llm[1] == "100.0%"  # every verdict valid under the schema
     assert 0.0 <= float(llm[2].split()[0]) <= 1.0 and llm[4] == "0.0%"  # temperature 0: asking again changes nothing
