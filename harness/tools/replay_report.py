@@ -9,6 +9,7 @@ With noise: how far perturbed verdicts move each method's weights and advantages
 
 from __future__ import annotations
 
+import warnings
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -81,7 +82,9 @@ def flat_share(policies: Sequence[Policy], names) -> dict[str, float]:
     for pol, per in zip(policies, names, strict=True):
         for st, arr in zip(pol.steps, per, strict=True):
             s = st.scores
-            spread = np.nanmax(s, axis=1) - np.nanmin(s, axis=1) if s.size else s
+            with warnings.catch_warnings():  # a criterion no rollout of the group could score: NaN, so flat
+                warnings.simplefilter("ignore", RuntimeWarning)
+                spread = np.nanmax(s, axis=1) - np.nanmin(s, axis=1) if s.size else s
             for (b, k), n in np.ndenumerate(arr):
                 if n:
                     total[n] += 1
