@@ -341,7 +341,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         diff = differences(args.root)
         print("\n".join(f"differs from a rebuild: {d}" for d in diff) or "results pages equal a rebuild")
         return 1 if diff else 0
-    for name, files in build_all(args.root, args.out).items():
+    own = args.root.resolve() == RESULTS.resolve() and args.out is None  # the README heads the committed pages only
+    for name, files in build_all(args.root, args.out, README if own else None).items():
         print(f"{name}: {len(files)} files")
     return 0
 

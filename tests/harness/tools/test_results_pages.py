@@ -28,6 +28,17 @@ def test_a_page_edited_by_hand_is_named_and_check_exits_1(tmp_path, capsys):
     assert "differs from a rebuild: smol_rest/index.md" in out and "smol_rest/polarization.csv" in out, out
 
 
+def test_pages_built_from_another_folder_leave_the_readme_alone(tmp_path):
+    """The README's headline tables sum up the committed pages only: a build from another ``--root`` (a
+    scratch copy, a preview) must not rewrite them with its own (it did, with an empty list here)."""
+    from harness.tools.results_pages import README
+
+    before = README.read_bytes()
+    (tmp_path / "results").mkdir()
+    assert main(["--root", str(tmp_path / "results")]) == 0
+    assert README.read_bytes() == before
+
+
 def test_planned_outcomes_are_reported_as_measured():
     import pandas as pd
 
