@@ -168,8 +168,8 @@ def outcome_rows(outcomes: Sequence[Outcome], cells: pd.DataFrame, confidence: f
         t = run_test(a, b, design, confidence)
         ci = f"[{t.low:+.3f}, {t.high:+.3f}]" if not math.isnan(t.low) else "(n < 2)"
         verdict = "n < 2" if math.isnan(t.p) else ("detected" if t.p < 0.05 else "not detected")
-        size = "" if o.mde is None else (f"{'>=' if abs(t.delta) >= o.mde else '<'} {o.mde:g}")
-        n = f"{t.n} pairs" if design == "paired" else f"n {len(a)}, {len(b)}"
+        size = "" if o.mde is None or math.isnan(t.p) else (f"{'>=' if abs(t.delta) >= o.mde else '<'} {o.mde:g}")
+        n = f"{t.n} pair{'s' * (t.n != 1)}" if design == "paired" else f"n {len(a)}, {len(b)}"
         rows.append([o.label, f"{o.target} vs {o.baseline}", f"`{o.metric}`",
                      f"{np.mean(list(a.values())):.3f} vs {np.mean(list(b.values())):.3f} ({n})",
                      f"{t.delta:+.3f} {ci}", "" if math.isnan(t.p) else f"{t.p:.2g}", verdict, size])

@@ -106,6 +106,8 @@ def test_a_sequential_study_page_applies_its_bounds_at_the_look_reached():
     assert "(4 pairs)" in paired[3] and paired[6] == "detected"
     (welch,) = outcome_rows([primary], cells, 0.95, "unpaired")
     assert welch[6] == "not detected"  # the same data unpaired: the seed-to-seed spread hides it
+    (single,) = outcome_rows([primary], cells[cells["seed"] == 0], 0.95, "paired")
+    assert "(1 pair)" in single[3] and single[6] == "n < 2" and single[7] == ""  # no test, so no size verdict
     early = Page(title="t", date="d", command="c", purpose="p", outcomes=[primary], design="paired", looks=[5, 8])
     assert look_rows(early, cells)[0][7] == "continue"
 
