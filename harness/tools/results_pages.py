@@ -188,7 +188,10 @@ def outcome_section(page: Page, rep: Report) -> list[str]:
 
 def look_rows(page: Page, cells: pd.DataFrame) -> list[list[str]]:
     """Each outcome the stopping rule applies to (``stops``; else each not secondary) at the look its seed pairs have reached: the test's z, the
-    bounds of that look, the decision, and the difference detectable at this n (paired t, power 0.8)."""
+    bounds of that look, the decision, and the difference detectable at this n (paired t, power 0.8).
+
+    A paired look analyses the first ``looks[k]`` seed pairs (by seed), as planned, so pairs trained past
+    a look (a sweep that ran on before the look was read) change nothing until the next look."""
     from harness.tools.plan import mde_paired
 
     rows = []
@@ -196,11 +199,16 @@ def look_rows(page: Page, cells: pd.DataFrame) -> list[list[str]]:
     for o in ruled:
         a, b = seed_values(cells, o)
         t = run_test(a, b, page.design)
+        pairs = t.n
         k = look_of(t.n, page.looks)
         if k is None:
             rows.append([o.label, f"`{o.metric}`", str(t.n), f"before look 1 ({page.looks[0]})", "", "", "", "continue",
                          ""])
             continue
+        if page.design == "paired" and t.n > page.looks[k]:
+            first = [s for s in sorted(set(a) & set(b)) if not math.isnan(a[s] - b[s])][: page.looks[k]]
+            a, b = {s: a[s] for s in first}, {s: b[s] for s in first}
+            t = run_test(a, b, page.design)
         frac = [x / page.looks[-1] for x in page.looks]
         frac[k] = min(t.n, page.looks[-1]) / page.looks[-1]
         bounds = boundaries(frac, page.alpha, page.boundary)
@@ -209,7 +217,7 @@ def look_rows(page: Page, cells: pd.DataFrame) -> list[list[str]]:
         sd = float(np.std([a[s] - b[s] for s in sorted(set(a) & set(b))], ddof=1)) if t.n >= 2 else math.nan
         mde = mde_paired(sd, t.n, page.alpha) if page.design == "paired" else math.nan
         f = bounds.futility[k]
-        rows.append([o.label, f"`{o.metric}`", str(t.n), f"{k + 1} of {len(page.looks)} ({page.looks[k]})",
+        rows.append([o.label, f"`{o.metric}`", str(pairs), f"{k + 1} of {len(page.looks)} ({page.looks[k]})",
                      "n/a" if math.isnan(t.z) else f"{t.z:+.3f}", f"{bounds.efficacy[k]:.3f}",
                      "-" if math.isnan(f) else f"{f:.3f}", decide(t.z, k, bounds),
                      "n/a" if math.isnan(mde) else f"{mde:.3f}"])

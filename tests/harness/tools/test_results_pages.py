@@ -102,6 +102,11 @@ def test_a_sequential_study_page_applies_its_bounds_at_the_look_reached():
     bounds = boundaries([2 / 6, 4 / 6, 1.0])
     assert row[2] == "4" and row[3] == "2 of 3 (4)" and row[5] == f"{bounds.efficacy[1]:.3f}" and row[6] == "1.000"
     assert row[7] == "stop: detected" and float(row[8]) < 0.05
+    # a 5th pair trained past look 2 (difference -0.5) changes nothing until look 3: the look reads the first 4
+    late = pd.concat([cells, pd.DataFrame({"method": ["f", "s"], "scale": "x", "benchmark": "b", "seed": [9, 9],
+                                           "m": [0.1, 0.6]})])
+    (late_row,) = look_rows(page, late)
+    assert late_row[2] == "5" and late_row[3:] == row[3:]
     (paired,) = outcome_rows([primary], cells, 0.95, "paired")
     assert "(4 pairs)" in paired[3] and paired[6] == "detected"
     (welch,) = outcome_rows([primary], cells, 0.95, "unpaired")
