@@ -108,8 +108,8 @@ def headline(exp: Path, rep: Report) -> str:
     title = f"[{page.title}](docs/results/{exp.name}/index.md)"
     planned = [o for o in page.outcomes if not o.label.startswith("secondary")]
     if planned:
-        return "\n".join([title, "", markdown(outcome_head(rep.confidence, page.design),
-                                              outcome_rows(planned, rep.sweep.cells, rep.confidence, page.design))])
+        rows = outcome_rows(planned, rep.sweep.cells, rep.confidence, page.design, running(page, rep.sweep.cells))
+        return "\n".join([title, "", markdown(outcome_head(rep.confidence, page.design), rows)])
     rows = []
     for c in [rep.main_comparison, *rep.pairs]:
         w, ties, n = c.pooled.wins
@@ -154,21 +154,27 @@ def seed_values(cells: pd.DataFrame, o: Outcome) -> tuple[dict[int, float], dict
 
 
 def outcome_rows(outcomes: Sequence[Outcome], cells: pd.DataFrame, confidence: float,
-                 design: str = "unpaired") -> list[list[str]]:
+                 design: str = "unpaired", interim: bool = False) -> list[list[str]]:
     """Each planned outcome as measured by the plan's test (Welch over seeds, or a paired t over the seeds
-    both arms share): means, difference, interval and p, whether it is detected (p < 0.05) and at
-    least the plan's minimum detectable effect."""
+    both arms share, its means over those seeds too): means, difference, interval and p, whether it is
+    detected (p < 0.05) and at least the plan's minimum detectable effect. ``interim``: a sequential
+    study that has not stopped, so no outcome has a verdict yet (its looks decide)."""
     rows = []
     for o in outcomes:
         a, b = seed_values(cells, o)
+        if design == "paired":
+            shared = set(a) & set(b)
+            a, b = {s: v for s, v in a.items() if s in shared}, {s: v for s, v in b.items() if s in shared}
         if not a or not b:
             rows.append([o.label, f"{o.target} vs {o.baseline}", f"`{o.metric}`", "not in the records yet",
                          "", "", "", ""])
             continue
         t = run_test(a, b, design, confidence)
         ci = f"[{t.low:+.3f}, {t.high:+.3f}]" if not math.isnan(t.low) else "(n < 2)"
-        verdict = "n < 2" if math.isnan(t.p) else ("detected" if t.p < 0.05 else "not detected")
-        size = "" if o.mde is None or math.isnan(t.p) else (f"{'>=' if abs(t.delta) >= o.mde else '<'} {o.mde:g}")
+        verdict = ("n < 2" if math.isnan(t.p) else "interim" if interim
+                   else "detected" if t.p < 0.05 else "not detected")
+        size = ("" if o.mde is None or math.isnan(t.p) or interim
+                else f"{'>=' if abs(t.delta) >= o.mde else '<'} {o.mde:g}")
         n = f"{t.n} pair{'s' * (t.n != 1)}" if design == "paired" else f"n {len(a)}, {len(b)}"
         rows.append([o.label, f"{o.target} vs {o.baseline}", f"`{o.metric}`",
                      f"{np.mean(list(a.values())):.3f} vs {np.mean(list(b.values())):.3f} ({n})",
@@ -181,9 +187,17 @@ def outcome_section(page: Page, rep: Report) -> list[str]:
         return []
     plan = f"[the plan]({page.plan}) (committed before the first run)" if page.plan else "the plan"
     head = outcome_head(rep.confidence, page.design)
-    return ["", "## Outcomes fixed by the plan", "", f"The outcomes as {plan} states them, each as measured.", "",
-            markdown(head, outcome_rows(page.outcomes, rep.sweep.cells, rep.confidence, page.design)), "",
+    interim = running(page, rep.sweep.cells)
+    note = (" The study has not stopped, so every verdict reads *interim*: its p is unadjusted and decides "
+            "nothing; the sequential looks below decide." if interim else "")
+    return ["", "## Outcomes fixed by the plan", "", f"The outcomes as {plan} states them, each as measured.{note}",
+            "", markdown(head, outcome_rows(page.outcomes, rep.sweep.cells, rep.confidence, page.design, interim)), "",
             *looks_section(page, rep.sweep.cells)]
+
+
+def running(page: Page, cells: pd.DataFrame) -> bool:
+    """A sequential study none of whose looks has said stop yet: its outcomes are interim."""
+    return bool(page.looks) and not any(row[7].startswith("stop") for row in look_rows(page, cells))
 
 
 def look_rows(page: Page, cells: pd.DataFrame) -> list[list[str]]:

@@ -113,8 +113,17 @@ def test_a_sequential_study_page_applies_its_bounds_at_the_look_reached():
     assert welch[6] == "not detected"  # the same data unpaired: the seed-to-seed spread hides it
     (single,) = outcome_rows([primary], cells[cells["seed"] == 0], 0.95, "paired")
     assert "(1 pair)" in single[3] and single[6] == "n < 2" and single[7] == ""  # no test, so no size verdict
+    # paired means are over the shared seeds; before a look says stop, no verdict (the looks decide)
+    one_arm_more = pd.concat([cells, pd.DataFrame({"method": ["f"], "scale": "x", "benchmark": "b", "seed": [7],
+                                                   "m": [0.99]})])
+    (shared,) = outcome_rows([primary], one_arm_more, 0.95, "paired")
+    assert shared[3] == paired[3] == "0.590 vs 0.475 (4 pairs)"
+    (interim,) = outcome_rows([primary], cells, 0.95, "paired", interim=True)
+    assert interim[6] == "interim" and interim[7] == "" and interim[4] == paired[4]
+    from harness.tools.results_pages import running
+    assert not running(page, cells)  # look 2 said stop: detected
     early = Page(title="t", date="d", command="c", purpose="p", outcomes=[primary], design="paired", looks=[5, 8])
-    assert look_rows(early, cells)[0][7] == "continue"
+    assert look_rows(early, cells)[0][7] == "continue" and running(early, cells)
 
 
 def test_a_page_with_replay_shows_the_recorded_verdicts_replayed(tmp_path):
