@@ -139,8 +139,9 @@ def outcome_head(confidence: float, design: str = "unpaired") -> list[str]:
             f"{test} p", "verdict", "vs the plan's MDE"]
 
 
-def seed_values(cells: pd.DataFrame, o: Outcome) -> tuple[dict[int, float], dict[int, float]]:
-    """{seed: value} of the outcome's metric for its target and baseline (NaN-free)."""
+def seed_values(cells: pd.DataFrame, o: Outcome, paired: bool = False) -> tuple[dict[int, float], dict[int, float]]:
+    """{seed: value} of the outcome's metric for its target and baseline (NaN-free; ``paired``: only the
+    seeds both have, in seed order)."""
     sub = cells[cells["benchmark"] == o.benchmark]
     values = metric_column(sub, o.metric)
     if values is None:
@@ -150,6 +151,9 @@ def seed_values(cells: pd.DataFrame, o: Outcome) -> tuple[dict[int, float], dict
     for arm in (o.target, o.baseline):
         g = sub[sub["method"] == arm].dropna(subset=["_outcome"])
         out.append({int(k): float(v) for k, v in g.groupby("seed")["_outcome"].mean().items()})
+    if paired:
+        shared = sorted(set(out[0]) & set(out[1]))
+        out = [{k: arm[k] for k in shared} for arm in out]
     return out[0], out[1]
 
 
@@ -161,10 +165,7 @@ def outcome_rows(outcomes: Sequence[Outcome], cells: pd.DataFrame, confidence: f
     study that has not stopped, so no outcome has a verdict yet (its looks decide)."""
     rows = []
     for o in outcomes:
-        a, b = seed_values(cells, o)
-        if design == "paired":
-            shared = set(a) & set(b)
-            a, b = {s: v for s, v in a.items() if s in shared}, {s: v for s, v in b.items() if s in shared}
+        a, b = seed_values(cells, o, paired=design == "paired")
         if not a or not b:
             rows.append([o.label, f"{o.target} vs {o.baseline}", f"`{o.metric}`", "not in the records yet",
                          "", "", "", ""])
@@ -211,7 +212,7 @@ def look_rows(page: Page, cells: pd.DataFrame) -> list[list[str]]:
     rows = []
     ruled = [o for o in page.outcomes if o.stops] or [o for o in page.outcomes if not o.label.startswith("secondary")]
     for o in ruled:
-        a, b = seed_values(cells, o)
+        a, b = seed_values(cells, o, paired=page.design == "paired")
         t = run_test(a, b, page.design)
         pairs = t.n
         k = look_of(t.n, page.looks)
@@ -220,7 +221,7 @@ def look_rows(page: Page, cells: pd.DataFrame) -> list[list[str]]:
                          ""])
             continue
         if page.design == "paired" and t.n > page.looks[k]:
-            first = [s for s in sorted(set(a) & set(b)) if not math.isnan(a[s] - b[s])][: page.looks[k]]
+            first = list(a)[: page.looks[k]]  # the shared seeds, in seed order
             a, b = {s: a[s] for s in first}, {s: b[s] for s in first}
             t = run_test(a, b, page.design)
         frac = [x / page.looks[-1] for x in page.looks]
